@@ -361,6 +361,14 @@ class Lab:
             pids += [int(p) for p in out.split()]
         return pids
 
+    def _kill_processes(self) -> bool:
+        """SIGKILL every lab process; True once there are none."""
+        pids = self.lab_processes()
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        return not pids
+
     def lab_mounts(self) -> list[str]:
         """Mount points below this lab's state directory, deepest first."""
         prefix = str(self.state) + "/"
@@ -376,14 +384,7 @@ class Lab:
         """Remove everything `up` made (idempotent, also after a crash)."""
         self.delay_off()
         self.docker_down()
-        for _ in range(50):
-            pids = self.lab_processes()
-            if not pids:
-                break
-            for pid in pids:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-            time.sleep(0.05)
+        wait_for(self._kill_processes, 5)
         for point in self.lab_mounts():
             run("umount", "-l", point, check=False, quiet=True)
         for ns in self.netns_list():
@@ -403,8 +404,8 @@ class Lab:
         found = ["netns " + ns for ns in self.netns_list()]
         found += ["mount " + m for m in self.lab_mounts()]
         links = run("ip", "-o", "link", "show", capture=True, check=False) or ""
-        found += ["link " + n for n in re.findall(r"^\d+: (%s(?:v\d+|br))[@:]" % re.escape(self.name),
-                                                   links, flags=re.M)]
+        ours = r"^\d+: (%s(?:v\d+|br))[@:]" % re.escape(self.name)
+        found += ["link " + n for n in re.findall(ours, links, flags=re.M)]
         ps = run("ps", "-eo", "pid=,args=", capture=True)
         marker = re.compile(r"ListenAddress=%s\.\d+\b|%s/" % (re.escape(self.net), re.escape(str(self.state))))
         found += ["process " + line.strip() for line in ps.splitlines() if marker.search(line)]
@@ -461,11 +462,7 @@ class Lab:
         if pid:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
-            for _ in range(150):
-                if not pid_alive(pid):
-                    break
-                time.sleep(0.1)
-            else:
+            if not wait_for(lambda: not pid_alive(pid), 15):
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
         with contextlib.suppress(FileNotFoundError):
@@ -525,10 +522,7 @@ class Lab:
             with contextlib.suppress(ValueError, ProcessLookupError, OSError):
                 pid = int(pidfile.read_text())
                 os.kill(pid, signal.SIGTERM)
-                for _ in range(50):
-                    if not pid_alive(pid):
-                        break
-                    time.sleep(0.02)
+                wait_for(lambda: not pid_alive(pid), 1)
             pidfile.unlink()
 
     def counters(self) -> dict[str, dict[str, int]]:
@@ -539,11 +533,9 @@ class Lab:
             stats = Path("/sys/class/net") / self.veth(i) / "statistics"
             if not stats.exists():
                 continue
-            value = lambda n: int((stats / n).read_text())  # noqa: E731
-            result[self.hostname(i)] = {
-                "to_bytes": value("tx_bytes"), "from_bytes": value("rx_bytes"),
-                "to_packets": value("tx_packets"), "from_packets": value("rx_packets"),
-            }
+            names = {"to_bytes": "tx_bytes", "from_bytes": "rx_bytes",
+                     "to_packets": "tx_packets", "from_packets": "rx_packets"}
+            result[self.hostname(i)] = {k: int((stats / v).read_text()) for k, v in names.items()}
         return result
 
 
@@ -551,6 +543,16 @@ def mounts_below(prefix: str) -> list[str]:
     with open("/proc/self/mountinfo") as fh:
         points = {line.split()[4] for line in fh if line.split()[4].startswith(prefix)}
     return sorted(points, key=len, reverse=True)
+
+
+def wait_for(condition, seconds: float, step: float = 0.05) -> bool:
+    """Poll condition() until it is true or the time is up; return its last value."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(step)
+    return True
 
 
 def pid_alive(pid: int) -> bool:
@@ -572,7 +574,7 @@ def say(msg: str) -> None:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="nslab", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="nslab", description=__doc__.split("\n\n", maxsplit=1)[0])
     sub = parser.add_subparsers(dest="cmd", required=True)
     p_up = sub.add_parser("up", help="bring up targets (idempotent)")
     p_up.add_argument("--hosts", type=int, default=3)

@@ -19,7 +19,7 @@ PLAYBOOKS = Path(__file__).parent / "playbooks"
 def test_each_target_has_its_own_filesystem(lab, inventory):
     t1, t2 = lab["hosts"][0], lab["hosts"][1]
     token = uuid.uuid4().hex
-    result = run_playbook(PLAYBOOKS / "write_marker.yml", inventory, "-e", "target=" + t1["name"],
+    result = run_playbook(PLAYBOOKS / "write_marker.yml", inventory, "--limit", t1["name"],
                           "-e", "token=" + token)
     assert result.rc == 0, result.stdout[-2000:]
     assert result.results("Write the marker file")[t1["name"]]["changed"] is True
