@@ -27,13 +27,15 @@ class PlayResult:
         return json.loads(self.stdout[start:])
 
     def results(self, task_name: str) -> dict[str, dict]:
-        """host -> result of the task called task_name (its last run)."""
-        found = None
+        """host -> result of the task called task_name (merged over the plays and entries that ran it)."""
+        found: dict[str, dict] = {}
+        seen = False
         for play in self.data["plays"]:
             for task in play["tasks"]:
                 if task["task"]["name"] == task_name:
-                    found = task["hosts"]
-        if found is None:
+                    seen = True
+                    found.update(task["hosts"])
+        if not seen:
             raise AssertionError("task %r did not run; output:\n%s" % (task_name, self.stdout[-3000:]))
         return found
 

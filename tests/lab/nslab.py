@@ -163,6 +163,7 @@ class Lab:
     hosts_dir = property(lambda self: self.state / "hosts")
     inventory = property(lambda self: self.state / "inventory.ini")
     info_file = property(lambda self: self.state / "lab.json")
+    known_hosts = property(lambda self: self.state / "known_hosts")
 
     @property
     def rootfs_id(self) -> str:
@@ -325,6 +326,11 @@ class Lab:
         return time.monotonic() - t0
 
     def write_inventory(self, hosts: int) -> None:
+        # Every target has the root filesystem's host keys: one pattern covers them all,
+        # so host key checking stays on as it would in real life.
+        self.known_hosts.write_text("".join(
+            "%s.* %s\n" % (self.net, " ".join(pub.read_text().split()[:2]))
+            for pub in sorted((self.rootfs / "etc/ssh").glob("ssh_host_*_key.pub"))))
         key = str(self.key)
         lines = ["[targets]"]
         lines += ["%s ansible_host=%s" % (self.hostname(i), self.ip(i)) for i in range(1, hosts + 1)]
@@ -333,7 +339,7 @@ class Lab:
             "[targets:vars]",
             "ansible_user=deploy",
             "ansible_ssh_private_key_file=" + key,
-            "ansible_ssh_common_args='-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR'",
+            "ansible_ssh_common_args='-o UserKnownHostsFile=%s'" % self.known_hosts,
             "ansible_python_interpreter=/usr/bin/python3",
             "",
         ]
@@ -342,12 +348,14 @@ class Lab:
             "name": self.name,
             "net": self.net,
             "key": key,
+            "known_hosts": str(self.known_hosts),
             "inventory": str(self.inventory),
             "users": {u: v["password"] for u, v in USERS.items()},
             "docker_image": self.image,
             "hosts": [
                 {"name": self.hostname(i), "ip": self.ip(i), "netns": self.netns(i), "veth": self.veth(i),
-                 "upper": str(self.host_dir(i) / "upper"), "root": str(self.host_dir(i) / "merged")}
+                 "upper": str(self.host_dir(i) / "upper"), "root": str(self.host_dir(i) / "merged"),
+                 "sshd_log": str(self.host_dir(i) / "sshd.log")}
                 for i in range(1, hosts + 1)
             ],
         }
@@ -395,7 +403,7 @@ class Lab:
         run("ip", "link", "del", self.bridge, check=False, quiet=True)
         if not keep_data:
             shutil.rmtree(self.hosts_dir, ignore_errors=True)
-            for path in (self.inventory, self.info_file):
+            for path in (self.inventory, self.info_file, self.known_hosts):
                 with contextlib.suppress(FileNotFoundError):
                     path.unlink()
 

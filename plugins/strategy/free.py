@@ -1,0 +1,23 @@
+# Copyright (c) ns.mitogen contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: free
+short_description: Run each host as fast as it can, over Mitogen
+description:
+  - Task execution is as fast as possible per batch as defined by C(serial) (default all), exactly
+    as the builtin C(ansible.builtin.free) strategy, with every task executed over Mitogen.
+  - The play's results are the same as under C(ansible.builtin.free); only the transport differs.
+author: ns.mitogen contributors (@ns-mitogen)
+version_added: 0.1.0
+extends_documentation_fragment:
+  - ns.mitogen.strategy
+"""
+
+from ansible_collections.ns.mitogen.plugins.plugin_utils._mitogen import strategy_class
+
+
+class StrategyModule(strategy_class("free")):
+    """ansible.builtin.free, executed over Mitogen."""

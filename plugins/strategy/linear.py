@@ -1,0 +1,23 @@
+# Copyright (c) ns.mitogen contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: linear
+short_description: Run tasks host by host in lock step, over Mitogen
+description:
+  - Task execution is in lock step per host batch as defined by C(serial) (default all), exactly as
+    the builtin C(ansible.builtin.linear) strategy, with every task executed over Mitogen.
+  - The play's results are the same as under C(ansible.builtin.linear); only the transport differs.
+author: ns.mitogen contributors (@ns-mitogen)
+version_added: 0.1.0
+extends_documentation_fragment:
+  - ns.mitogen.strategy
+"""
+
+from ansible_collections.ns.mitogen.plugins.plugin_utils._mitogen import strategy_class
+
+
+class StrategyModule(strategy_class("linear")):
+    """ansible.builtin.linear, executed over Mitogen."""

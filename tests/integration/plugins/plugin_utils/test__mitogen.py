@@ -1,0 +1,127 @@
+# Copyright (c) ns.mitogen contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The engine's gaps that ns.mitogen closes (plugins/plugin_utils/_mitogen.py).
+
+Each test runs the same playbook twice: under the engine's own strategy loaded
+by path (how users run Mitogen today), where the gap shows, and under
+ns.mitogen.linear, where it is closed. Should a new engine release close a gap
+itself, the "engine" case fails and tells us the fix can go.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import ansible_mitogen
+import pytest
+
+from ansible_run import run_playbook
+
+PLAYBOOKS = Path(__file__).parent / "playbooks"
+ENGINE = {"ANSIBLE_STRATEGY_PLUGINS": str(Path(ansible_mitogen.__file__).parent / "plugins" / "strategy"),
+          "ANSIBLE_STRATEGY": "mitogen_linear"}
+NS = {"ANSIBLE_STRATEGY": "ns.mitogen.linear"}
+STRATEGIES = [pytest.param(ENGINE, False, id="engine"), pytest.param(NS, True, id="ns.mitogen")]
+
+
+def ssh_vars(lab) -> str:
+    return ("ansible_user=deploy ansible_ssh_private_key_file=%s "
+            "ansible_ssh_common_args='-o UserKnownHostsFile=%s' ansible_python_interpreter=/usr/bin/python3"
+            % (lab["key"], lab["known_hosts"]))
+
+
+@pytest.fixture
+def container(lab):
+    name = "nsm-gap-" + uuid.uuid4().hex[:8]
+    subprocess.run(["docker", "run", "-d", "--name", name, "--network", "none", lab["docker_image"],
+                    "sleep", "infinity"], check=True, capture_output=True)
+    yield name
+    subprocess.run(["docker", "rm", "-f", name], check=False, capture_output=True)
+
+
+@pytest.mark.parametrize("strategy, closed", STRATEGIES)
+def test_fqcn_connection_names_run_through_mitogen(lab, tmp_path, container, strategy, closed):
+    t1, t2, t3 = (h["ip"] for h in lab["hosts"])
+    inventory = tmp_path / "hosts.ini"
+    inventory.write_text("\n".join([
+        "builtin-ssh ansible_host=%s ansible_connection=ansible.builtin.ssh %s" % (t1, ssh_vars(lab)),
+        "legacy-ssh ansible_host=%s ansible_connection=ansible.legacy.ssh %s" % (t2, ssh_vars(lab)),
+        "smart ansible_host=%s ansible_connection=smart %s" % (t3, ssh_vars(lab)),
+        "builtin-local ansible_connection=ansible.builtin.local ansible_python_interpreter=%s" % sys.executable,
+        "fq-docker ansible_host=%s ansible_connection=community.docker.docker "
+        "ansible_python_interpreter=/usr/bin/python3" % container,
+        "",
+    ]))
+    result = run_playbook(PLAYBOOKS / "transport.yml", inventory, env=strategy)
+    assert result.rc == 0, result.stdout[-3000:]
+    transport = {host: "(mitogen:" in res["stdout"] for host, res in result.results("Transport").items()}
+    assert transport == dict.fromkeys(["builtin-ssh", "legacy-ssh", "smart", "builtin-local", "fq-docker"], closed)
+
+
+@pytest.mark.parametrize("strategy, closed", STRATEGIES)
+@pytest.mark.parametrize("spelling", ["hop-connection", "hop-become"])
+def test_fqcn_names_in_mitogen_via_hops(lab, tmp_path, strategy, closed, spelling):
+    t1, t2 = lab["hosts"][0], lab["hosts"][1]
+    if spelling == "hop-connection":   # the bastion's own connection is named by FQCN
+        bastion, via = "bastion ansible_connection=ansible.builtin.ssh", "bastion"
+    else:                              # the hop becomes root with an FQCN become method
+        bastion, via = "bastion", "ansible.builtin.sudo:root@bastion"
+    inventory = tmp_path / "hosts.ini"
+    inventory.write_text("\n".join([
+        "%s ansible_host=%s %s" % (bastion, t1["ip"], ssh_vars(lab)),
+        # Reached from the bastion: password login, and the bastion knows no host keys.
+        "behind ansible_host=%s ansible_user=deploy ansible_password=%s ansible_host_key_checking=false "
+        "ansible_python_interpreter=/usr/bin/python3 mitogen_via=%s" % (t2["ip"], lab["users"]["deploy"], via),
+        "",
+    ]))
+    result = run_playbook(PLAYBOOKS / "transport.yml", inventory, "--limit", "behind", env=strategy)
+    behind = result.results("Transport")["behind"]
+    if closed:
+        assert result.rc == 0, result.stdout[-3000:]
+        assert "client=%s" % t1["ip"] in behind["stdout"]  # the SSH session came from the bastion
+    else:
+        assert result.rc != 0
+        assert behind.get("unreachable") or behind.get("failed")
+        assert "ansible.builtin." in behind["msg"] and "cannot use" not in behind["msg"]
+
+
+def test_unsupported_become_in_a_hop_names_method_and_host(lab, tmp_path):
+    t1, t2 = lab["hosts"][0], lab["hosts"][1]
+    inventory = tmp_path / "hosts.ini"
+    inventory.write_text("\n".join([
+        "bastion ansible_host=%s %s" % (t1["ip"], ssh_vars(lab)),
+        "behind ansible_host=%s ansible_user=deploy ansible_password=x ansible_python_interpreter=/usr/bin/python3 "
+        "mitogen_via=community.general.sudosu:root@bastion" % t2["ip"],
+        "",
+    ]))
+    result = run_playbook(PLAYBOOKS / "transport.yml", inventory, "--limit", "behind", env=NS)
+    assert result.rc != 0
+    msg = result.results("Transport")["behind"]["msg"]
+    assert "become method 'community.general.sudosu'" in msg and "'bastion'" in msg and "mitogen_via" in msg
+    assert "\n" not in msg
+
+
+@pytest.mark.parametrize("strategy, closed", STRATEGIES)
+@pytest.mark.parametrize("how", ["variable", "environment", "ansible.cfg"])
+def test_user_listed_modules_always_fork(lab, inventory, tmp_path, strategy, closed, how):
+    env = dict(strategy)
+    args = []
+    if how == "variable":
+        args = ["-e", '{"mitogen_fork_modules": ["pid_report"]}']
+    elif how == "environment":
+        env["NS_MITOGEN_FORK_MODULES"] = "pid_report"
+    else:
+        cfg = tmp_path / "ansible.cfg"
+        cfg.write_text("[ns_mitogen]\nfork_modules = pid_report, other_module\n")
+        env["ANSIBLE_CONFIG"] = str(cfg)
+    result = run_playbook(PLAYBOOKS / "fork.yml", inventory, *args, env=env)
+    assert result.rc == 0, result.stdout[-3000:]
+    listed = [r["pid"] for r in result.results("Listed module")["target1"]["results"]]
+    unlisted = [r["stdout"] for r in result.results("Unlisted module")["target1"]["results"]]
+    assert len(set(unlisted)) == 1          # the same interpreter ran every unlisted module
+    assert (len(set(listed)) == 3) is closed  # a fresh process for each listed one
+    assert os.getpid() not in listed
