@@ -7,7 +7,27 @@ from __future__ import annotations
 
 class ModuleDocFragment:
     DOCUMENTATION = r"""
-options: {}
+options:
+  fork_modules:
+    description:
+      - Modules that always run in a freshly forked process on the target, beside the engine's own list of
+        modules known to leak state. Use it for modules that change process-wide state (environment,
+        working directory, signal handlers, global caches) and so must not share the reused interpreter.
+      - Names match in any spelling (short, C(ansible.builtin.*), C(ansible.legacy.*), or the FQCN of a
+        collection module).
+      - The variable takes precedence over the environment, which takes precedence over C(ansible.cfg).
+        The variable may be a list or a comma-separated string; the other sources take a comma-separated string.
+      - Every task may also ask for a fresh process with the variable C(mitogen_task_isolation=fork).
+    type: list
+    elements: str
+    default: []
+    vars:
+      - name: mitogen_fork_modules
+    env:
+      - name: NS_MITOGEN_FORK_MODULES
+    ini:
+      - section: ns_mitogen
+        key: fork_modules
 requirements:
   - The Python package C(mitogen) (>= 0.3.54, < 0.4) on the controller, in the environment that runs C(ansible).
 notes:
