@@ -15,6 +15,7 @@ multiplexer inherit what is installed when they start.
 from __future__ import annotations
 
 import configparser
+import json
 import os
 import re
 
@@ -22,17 +23,19 @@ from ansible import constants as C
 from ansible.errors import AnsibleConnectionFailure, AnsibleError
 from ansible.playbook.play_context import PlayContext
 from ansible.plugins.loader import strategy_loader
+from ansible.utils.collection_loader import AnsibleCollectionConfig
 
 from ansible_collections.ns.mitogen.plugins.plugin_utils import _support
 
 try:
     import ansible_mitogen.connection as _connection
     import ansible_mitogen.loaders as _loaders
+    import ansible_mitogen.mixins as _mixins
     import ansible_mitogen.planner as _planner
     import ansible_mitogen.strategy as _engine_strategy
     import ansible_mitogen.transport_config as _transport_config
 except ImportError as exc:  # reported when a play starts, never at import
-    _connection = _loaders = _planner = _engine_strategy = _transport_config = None
+    _connection = _loaders = _mixins = _planner = _engine_strategy = _transport_config = None
     ENGINE_IMPORT_ERROR: Exception | None = exc
 else:
     ENGINE_IMPORT_ERROR = None
@@ -151,7 +154,7 @@ def wrap_connection_loader__get_with_context(name, *args, **kwargs):
     return _loaders.connection_loader__get_with_context(name, *args, **kwargs)
 
 
-# Fix 2: FQCN connection and become names in connection stacks (mitogen_via
+# Fix 4: FQCN connection and become names in connection stacks (mitogen_via
 # hops, targets), and a clear error instead of a bare KeyError otherwise.
 class UnsupportedMethod(KeyError):
     def __init__(self, name):
@@ -247,6 +250,133 @@ def _should_fork_factory(original):
     return should_fork
 
 
+# Fix 2: the `collections:` keyword and a collection role's short module names
+# resolve as in stock Ansible: the engine looks modules up without the task's
+# collection list, so it misses them, or runs a builtin of the same short name.
+def _invoke_factory(original):
+    def invoke(invocation):
+        task = getattr(invocation.action, "_task", None)
+        collection_list = getattr(task, "collections", None)
+        if collection_list:
+            loader = _loaders.module_loader
+            name = invocation.module_name
+            try:
+                found = loader.find_plugin_with_context(name, "", collection_list=collection_list)
+                if found.resolved and found.plugin_resolved_path and \
+                        loader.find_plugin(name, "") != found.plugin_resolved_path:
+                    # The engine resolves a written-out FQCN correctly: hand it that.
+                    invocation.module_name = found.resolved_fqcn
+            except Exception:  # pylint: disable=broad-except  # the engine then reports as it would
+                pass
+        return original(invocation)
+    return invoke
+
+
+# Fix 3: async tasks of collection modules that import their collection's
+# module_utils finish. An async job runs detached from the controller; the
+# engine only preloads ansible.module_utils, so the job's first import of a
+# collection module_utils waits forever for a parent that is gone. Preload what
+# the module needs (what AnsiballZ would ship) before the job detaches.
+_module_utils_cache: dict[str, list[str]] = {}
+
+
+def collection_module_utils(module_fqn: str, source: bytes) -> list[str]:
+    """The ansible_collections.* module_utils a module imports, transitively (no code runs)."""
+    from ansible.executor import module_common  # pylint: disable=import-outside-toplevel
+
+    found: set[tuple[str, ...]] = set()
+    seen = set()
+    finder = module_common.ModuleDepFinder(module_fqn, source)
+    todo = [(p, p in finder.optional_imports) for p in finder.submodules if p[0] == "ansible_collections"]
+    while todo:
+        parts, optional = todo.pop()
+        if parts in seen:
+            continue
+        seen.add(parts)
+        try:
+            located = module_common.CollectionModuleUtilLocator(parts, is_ambiguous=True, is_optional=optional)
+        except Exception:  # pylint: disable=broad-except  # not importable: stock Ansible fails the same way
+            continue
+        fq_parts = tuple(located.fq_name_parts)
+        # fewer than 6 parts: the synthetic ansible_collections.ns.coll.plugins packages
+        if not located.found or len(fq_parts) < 6 or fq_parts in found:
+            continue
+        found.add(fq_parts)
+        try:
+            sub = module_common.ModuleDepFinder(".".join(fq_parts), located.source_code, is_pkg_init=located.is_package)
+        except Exception:  # pylint: disable=broad-except
+            continue
+        todo.extend((p, p in sub.optional_imports) for p in sub.submodules if p[0] == "ansible_collections")
+    return sorted(".".join(parts) for parts in found)
+
+
+def _get_module_map_factory(original):
+    def get_module_map(self):
+        module_map = original(self)
+        invocation = self._inv
+        if not invocation.wrap_async or getattr(self, "_ns_mitogen_preloaded", False):
+            return module_map
+        self._ns_mitogen_preloaded = True
+        path = invocation.module_path
+        if path not in _module_utils_cache:
+            try:
+                fqn = _planner.py_modname_from_path(invocation.module_name, path)
+                _module_utils_cache[path] = collection_module_utils(fqn, invocation.get_module_source())
+            except Exception:  # pylint: disable=broad-except  # leave the engine's map as it was
+                _module_utils_cache[path] = []
+        extra = [n for n in _module_utils_cache[path] if n not in module_map["builtin"]]
+        if extra:
+            # The runner imports every "builtin" name before the job detaches.
+            module_map = dict(module_map, builtin=list(module_map["builtin"]) + extra)
+            self._module_map = module_map
+        return module_map
+    return get_module_map
+
+
+# Fix 6: no spurious warnings on ansible-core 2.21. The engine reports async
+# flags as 0/1 where ansible-core wants booleans, and scans every collection
+# (with MANIFEST warnings) on each collection-module task.
+_ASYNC_FLAGS = ("started", "finished", "failed")
+
+
+def _postprocess_response_factory(original):
+    def _postprocess_response(self, result):
+        stdout = result.get("stdout") if isinstance(result, dict) else None
+        if isinstance(stdout, str) and '"ansible_job_id"' in stdout:
+            try:
+                data = json.loads(stdout)
+            except ValueError:
+                data = None
+            if isinstance(data, dict) and "ansible_job_id" in data:
+                flags = [k for k in _ASYNC_FLAGS
+                         if isinstance(data.get(k), int) and not isinstance(data[k], bool) and data[k] in (0, 1)]
+                if flags:
+                    data.update((k, bool(data[k])) for k in flags)
+                    result = dict(result, stdout=json.dumps(data))
+        return original(self, result)
+    return _postprocess_response
+
+
+_collection_dirs: list[str] | None = None
+
+
+def _load_collections(invocation):
+    """The engine's _load_collections, without an ansible-galaxy scan per task."""
+    global _collection_dirs  # pylint: disable=global-statement
+    if _collection_dirs is None:
+        dirs, seen = [], set()
+        for root in AnsibleCollectionConfig.collection_paths:
+            base = os.path.join(root, "ansible_collections")
+            for namespace in sorted(os.listdir(base)) if os.path.isdir(base) else ():
+                ns_dir = os.path.join(base, namespace)
+                for name in sorted(os.listdir(ns_dir)) if os.path.isdir(ns_dir) else ():
+                    if os.path.isdir(os.path.join(ns_dir, name)) and (namespace, name) not in seen:
+                        seen.add((namespace, name))
+                        dirs.append(os.path.join(ns_dir, name))
+        _collection_dirs = dirs
+    invocation._extra_sys_paths.update(_collection_dirs)  # pylint: disable=protected-access
+
+
 def engine_patches() -> list[Replace]:
     """The collection's fixes to the engine, in the order they are installed."""
     return [
@@ -256,6 +386,10 @@ def engine_patches() -> list[Replace]:
         Replace(_connection, "CONNECTION_METHOD", MethodTable, factory=True),
         Replace(_connection.Connection, "_stack_from_spec", _stack_from_spec_factory, factory=True),
         Replace(_planner.NewStylePlanner, "should_fork", _should_fork_factory, factory=True),
+        Replace(_planner, "invoke", _invoke_factory, factory=True),
+        Replace(_planner.NewStylePlanner, "get_module_map", _get_module_map_factory, factory=True),
+        Replace(_mixins.ActionModuleMixin, "_postprocess_response", _postprocess_response_factory, factory=True),
+        Replace(_planner, "_load_collections", _load_collections),
     ]
 
 
@@ -263,7 +397,10 @@ class StrategyMixin:
     """What every ns.mitogen strategy adds around the engine's own strategy mix-in."""
 
     def run(self, iterator, play_context, result=0):
+        global _collection_dirs  # pylint: disable=global-statement
         _resolved.clear()
+        _module_utils_cache.clear()
+        _collection_dirs = None
         installed = []
         try:
             for patch in engine_patches():

@@ -27,12 +27,15 @@ class PlayResult:
         return json.loads(self.stdout[start:])
 
     def results(self, task_name: str) -> dict[str, dict]:
-        """host -> result of the task called task_name (merged over the plays and entries that ran it)."""
+        """host -> result of the task called task_name (merged over the plays and entries that ran it).
+
+        A role's task matches by its own name too ("role : name").
+        """
         found: dict[str, dict] = {}
         seen = False
         for play in self.data["plays"]:
             for task in play["tasks"]:
-                if task["task"]["name"] == task_name:
+                if task["task"]["name"] == task_name or task["task"]["name"].endswith(" : " + task_name):
                     seen = True
                     found.update(task["hosts"])
         if not seen:

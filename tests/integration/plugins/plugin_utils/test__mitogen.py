@@ -125,3 +125,60 @@ def test_user_listed_modules_always_fork(lab, inventory, tmp_path, strategy, clo
     assert len(set(unlisted)) == 1          # the same interpreter ran every unlisted module
     assert (len(set(listed)) == 3) is closed  # a fresh process for each listed one
     assert os.getpid() not in listed
+
+
+TEST_COLLECTIONS = Path(__file__).resolve().parents[2] / "collections"
+
+
+def with_test_collection(strategy: dict) -> dict:
+    return dict(strategy, ANSIBLE_COLLECTIONS_PATH="%s:%s" % (TEST_COLLECTIONS, os.environ["ANSIBLE_COLLECTIONS_PATH"]))
+
+
+@pytest.mark.parametrize("strategy, closed", STRATEGIES)
+def test_collections_keyword_and_collection_roles(lab, inventory, strategy, closed):
+    result = run_playbook(PLAYBOOKS / "collections_keyword.yml", inventory, env=with_test_collection(strategy))
+    if not closed:
+        assert result.rc != 0
+        assert any("hello was not found" in r.get("msg", "")
+                   for r in result.results("Collection module by short name").values())
+        return
+    assert result.rc == 0, result.stdout[-3000:]
+    for host in lab["hosts"]:
+        name = host["name"]
+        assert result.results("Collection module by short name")[name]["msg"] == "hello, play"
+        # The collection's module, not ansible.builtin.ping of the same short name.
+        assert result.results("Short name shared with ansible.builtin")[name]["ping"] == "hello, nstest"
+        assert result.results("The collection's module answered")[name]["msg"] == "All assertions passed"
+        assert result.results("Builtin ping by short name")[name]["ping"] == "pong"
+
+
+@pytest.mark.parametrize("strategy, closed", STRATEGIES)
+def test_async_collection_modules_finish(lab, inventory, strategy, closed):
+    result = run_playbook(PLAYBOOKS / "async_collection.yml", inventory, "--limit", "target1",
+                          env=with_test_collection(strategy), timeout=180)
+    polled = result.results("Async with polling")["target1"]
+    if not closed:
+        # The job hangs in the importer until its time limit ends it.
+        assert result.rc != 0
+        assert "maximum time limit" in polled["msg"]
+        return
+    assert result.rc == 0, result.stdout[-3000:]
+    assert polled["msg"] == "hello, async" and polled["finished"] in (1, True)
+    assert result.results("Wait for the job")["target1"]["msg"] == "hello, later"
+    rel = result.results("Async with relative, nested and function-level imports")["target1"]
+    assert (rel["msg"], rel["lazy"]) == ("HELLO, REL", "lazy-ok")
+
+
+@pytest.mark.parametrize("strategy, closed", STRATEGIES)
+def test_no_spurious_warnings(lab, inventory, strategy, closed):
+    proc = subprocess.run(["ansible-playbook", "-i", inventory, str(PLAYBOOKS / "warnings.yml")],
+                          env=dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_DEPRECATION_WARNINGS="False",
+                                   **with_test_collection(strategy)),
+                          capture_output=True, text=True, check=False, timeout=120)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    warnings = [line for line in (proc.stdout + proc.stderr).splitlines() if "[WARNING]" in line]
+    if closed:
+        assert warnings == []
+    else:
+        assert any("'finished' of type int was converted to bool" in w for w in warnings), warnings
+        assert any("does not have a MANIFEST.json file" in w for w in warnings), warnings
