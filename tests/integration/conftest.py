@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -43,3 +45,13 @@ def lab():
 @pytest.fixture
 def inventory(lab):
     return lab["inventory"]
+
+
+@pytest.fixture
+def container(lab):
+    """A running container of the lab's image, removed afterwards."""
+    name = "nsm-c-" + uuid.uuid4().hex[:8]
+    subprocess.run(["docker", "run", "-d", "--name", name, "--network", "none", lab["docker_image"],
+                    "sleep", "infinity"], check=True, capture_output=True)
+    yield name
+    subprocess.run(["docker", "rm", "-f", name], check=False, capture_output=True)

@@ -66,15 +66,6 @@ def test_become_matrix(lab, inventory):
         assert result.stats[host["name"]]["ignored"] == 1
 
 
-@pytest.fixture
-def container(lab):
-    name = "nsm-it-" + uuid.uuid4().hex[:8]
-    subprocess.run(["docker", "run", "-d", "--name", name, "--network", "none", lab["docker_image"],
-                    "sleep", "infinity"], check=True, capture_output=True)
-    yield name
-    subprocess.run(["docker", "rm", "-f", name], check=False, capture_output=True)
-
-
 @pytest.mark.parametrize("connection", ["community.docker.docker", "docker"])
 def test_task_over_docker_exec(container, tmp_path, connection):
     inventory = tmp_path / "containers.ini"

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import ansible_mitogen
@@ -32,15 +31,6 @@ def ssh_vars(lab) -> str:
     return ("ansible_user=deploy ansible_ssh_private_key_file=%s "
             "ansible_ssh_common_args='-o UserKnownHostsFile=%s' ansible_python_interpreter=/usr/bin/python3"
             % (lab["key"], lab["known_hosts"]))
-
-
-@pytest.fixture
-def container(lab):
-    name = "nsm-gap-" + uuid.uuid4().hex[:8]
-    subprocess.run(["docker", "run", "-d", "--name", name, "--network", "none", lab["docker_image"],
-                    "sleep", "infinity"], check=True, capture_output=True)
-    yield name
-    subprocess.run(["docker", "rm", "-f", name], check=False, capture_output=True)
 
 
 @pytest.mark.parametrize("strategy, closed", STRATEGIES)
