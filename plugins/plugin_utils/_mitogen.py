@@ -15,6 +15,7 @@ multiplexer inherit what is installed when they start.
 from __future__ import annotations
 
 import configparser
+import importlib
 import json
 import os
 import re
@@ -23,6 +24,7 @@ from ansible import constants as C
 from ansible.errors import AnsibleConnectionFailure, AnsibleError
 from ansible.playbook.play_context import PlayContext
 from ansible.plugins.loader import strategy_loader
+from ansible.utils.display import Display
 from ansible.utils.collection_loader import AnsibleCollectionConfig
 
 from ansible_collections.ns.mitogen.plugins.plugin_utils import _support
@@ -32,10 +34,11 @@ try:
     import ansible_mitogen.loaders as _loaders
     import ansible_mitogen.mixins as _mixins
     import ansible_mitogen.planner as _planner
+    import ansible_mitogen.process as _process
     import ansible_mitogen.strategy as _engine_strategy
     import ansible_mitogen.transport_config as _transport_config
 except ImportError as exc:  # reported when a play starts, never at import
-    _connection = _loaders = _mixins = _planner = _engine_strategy = _transport_config = None
+    _connection = _loaders = _mixins = _planner = _process = _engine_strategy = _transport_config = None
     ENGINE_IMPORT_ERROR: Exception | None = exc
 else:
     ENGINE_IMPORT_ERROR = None
@@ -137,6 +140,8 @@ def engine_connection(name) -> str | None:
     if not isinstance(name, str) or not name or name.startswith("mitogen_"):
         return None
     fqcn = _resolve(_loaders.connection_loader, name)
+    if (fqcn or name).startswith("ns.mitogen."):
+        return None  # our own plugins run as they are
     short = ENGINE_ALIASES.get(fqcn) if fqcn else ENGINE_ALIASES.get(name, _short(name))
     if short == "smart":
         short = "ssh"
@@ -147,11 +152,17 @@ def engine_connection(name) -> str | None:
 # community.docker.docker, ...) run through Mitogen exactly like short names.
 def wrap_connection_loader__get_with_context(name, *args, **kwargs):
     short = engine_connection(name)
-    if short and args and isinstance(args[0], PlayContext) and engine_connection(args[0].connection) is None:
+    if short and args and isinstance(args[0], PlayContext) and engine_connection(args[0].connection) is None \
+            and not is_ours(args[0].connection):
         short = None  # as the engine does: only when the play's own connection is redirected
     if short:
         name = "mitogen_" + short
     return _loaders.connection_loader__get_with_context(name, *args, **kwargs)
+
+
+def is_ours(name) -> bool:
+    """Whether connection `name` is one of ns.mitogen's own plugins."""
+    return isinstance(name, str) and (_resolve(_loaders.connection_loader, name) or name).startswith("ns.mitogen.")
 
 
 # Fix 4: FQCN connection and become names in connection stacks (mitogen_via
@@ -191,6 +202,36 @@ def _unsupported_message(spec, name) -> str:
     return ("ns.mitogen: the Mitogen engine cannot use the %s %r of host %r%s; it supports the connections %s "
             "and the become methods %s: use one of those, or run this play with a stock strategy"
             % (kind, name, ask(spec.inventory_name), via, ", ".join(connections), ", ".join(_BECOME_METHODS)))
+
+
+def _ssh_with_debug_level(original):
+    """The engine's ssh arguments, honouring mitogen_ssh_debug_level (the engine ignores it)."""
+    def connect(spec):
+        result = original(spec)
+        level = spec.mitogen_ssh_debug_level()
+        if level not in (None, ""):
+            result["kwargs"]["ssh_debug_level"] = int(level)
+        return result
+    return connect
+
+
+def _docker_with_path(original):
+    """The engine's docker arguments, honouring mitogen_docker_path (the engine ignores it)."""
+    def connect(spec):
+        result = original(spec)
+        path = spec.mitogen_docker_path()
+        if path:
+            result["kwargs"]["docker_path"] = path
+        return result
+    return connect
+
+
+def method_table(original: dict) -> MethodTable:
+    table = MethodTable(original)
+    table["ssh"] = _ssh_with_debug_level(original["ssh"])
+    table["smart"] = table["ssh"]
+    table["docker"] = _docker_with_path(original["docker"])
+    return table
 
 
 def _stack_from_spec_factory(original):
@@ -383,7 +424,7 @@ def engine_patches() -> list[Replace]:
         # Read by the engine's AnsibleWrappers when its own run() starts, after ours.
         Replace(_engine_strategy, "wrap_connection_loader__get_with_context",
                 wrap_connection_loader__get_with_context),
-        Replace(_connection, "CONNECTION_METHOD", MethodTable, factory=True),
+        Replace(_connection, "CONNECTION_METHOD", method_table, factory=True),
         Replace(_connection.Connection, "_stack_from_spec", _stack_from_spec_factory, factory=True),
         Replace(_planner.NewStylePlanner, "should_fork", _should_fork_factory, factory=True),
         Replace(_planner, "invoke", _invoke_factory, factory=True),
@@ -411,6 +452,80 @@ class StrategyMixin:
             for patch in reversed(installed):
                 patch.remove()
             _resolved.clear()
+
+
+# --------------------------------------------------------------------------
+# Connection plugins ns.mitogen.ssh / local / docker: the engine's classes with
+# the options of our own documentation.
+
+# Options of our plugins that the engine does not honour (documented as such).
+NOT_APPLICABLE = {
+    "ssh": ("password_mechanism", "sshpass_prompt", "private_key", "private_key_passphrase", "pipelining",
+            "reconnection_retries", "control_path", "control_path_dir", "ssh_transfer_method", "scp_executable",
+            "scp_extra_args", "sftp_executable", "sftp_extra_args", "sftp_batch_mode", "use_tty", "pkcs11_provider"),
+    "local": (),
+    "docker": ("docker_extra_args", "extra_env", "working_dir", "privileged"),
+}
+
+
+def strategy_needed_message(kind: str) -> str:
+    return ("ns.mitogen.%s runs only under an ns.mitogen strategy: set strategy: ns.mitogen.linear "
+            "(or ns.mitogen.free, ns.mitogen.host_pinned) on the play, in ansible.cfg or with ANSIBLE_STRATEGY, "
+            "or use the stock %s connection" % (kind, "community.docker.docker" if kind == "docker" else kind))
+
+
+def ignored_options(plugin, kind: str) -> list[str]:
+    """The not-applicable options that the user set explicitly (not left at their default)."""
+    found = []
+    for name in NOT_APPLICABLE[kind]:
+        try:
+            _value, origin = plugin.get_option_and_origin(name)
+        except KeyError:
+            continue
+        if origin and origin != "default":
+            found.append("%s (from %s)" % (name, origin))
+    return found
+
+
+class ConnectionMixin:
+    """What ns.mitogen.ssh/local/docker add to the engine's connection classes."""
+
+    ns_mitogen_kind = ""
+
+    def set_options(self, task_keys=None, var_options=None, direct=None):
+        super().set_options(task_keys=task_keys, var_options=var_options, direct=direct)
+        found = ignored_options(self, self.ns_mitogen_kind)
+        if found:
+            # The controller shows a given warning once per run.
+            Display().warning("ns.mitogen.%s does not use these options, which are set: %s"
+                              % (self.ns_mitogen_kind, ", ".join(found)))
+
+    def _connect(self):
+        if _process._worker_model is None:  # pylint: disable=protected-access  # no ns.mitogen strategy runs
+            raise AnsibleError(strategy_needed_message(self.ns_mitogen_kind))
+        return super()._connect()
+
+
+def connection_class(kind: str) -> type:
+    """The class behind connection ns.mitogen.<kind>."""
+    if controller_problem() is not None:
+        return _unavailable_connection(kind)
+    module = importlib.import_module("ansible_mitogen.plugins.connection.mitogen_" + kind)
+    return type("Connection", (ConnectionMixin, module.Connection), {"ns_mitogen_kind": kind})
+
+
+def _unavailable_connection(kind: str) -> type:
+    """A connection that refuses to start, with one line saying why."""
+    from ansible.plugins.connection import ConnectionBase  # pylint: disable=import-outside-toplevel
+
+    class Connection(ConnectionBase):  # pylint: disable=abstract-method
+        transport = "ns.mitogen." + kind
+        _connect = exec_command = put_file = fetch_file = close = None
+
+        def __init__(self, *args, **kwargs):  # pylint: disable=super-init-not-called
+            raise AnsibleError(controller_problem())
+
+    return Connection
 
 
 def strategy_class(builtin: str) -> type:

@@ -1,0 +1,93 @@
+# Copyright (c) ns.mitogen contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Pure logic of the seam: option resolution, warnings, messages, engine argument fixes."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from ansible.errors import AnsibleError
+
+from ansible_collections.ns.mitogen.plugins.connection import docker as docker_plugin
+from ansible_collections.ns.mitogen.plugins.connection import ssh as ssh_plugin
+from ansible_collections.ns.mitogen.plugins.plugin_utils import _mitogen as seam
+
+
+class FakePlugin:
+    """Answers get_option_and_origin like AnsiblePlugin does."""
+
+    def __init__(self, set_options):
+        self.set = set_options
+
+    def get_option_and_origin(self, name):
+        if name in self.set:
+            return self.set[name], "var: ansible_" + name
+        return None, "default"
+
+
+def test_ignored_options_lists_only_what_the_user_set():
+    plugin = FakePlugin({"pipelining": True, "control_path": "/tmp/cp", "port": 2222})
+    assert seam.ignored_options(plugin, "ssh") == [
+        "pipelining (from var: ansible_pipelining)", "control_path (from var: ansible_control_path)"]
+    assert seam.ignored_options(FakePlugin({}), "ssh") == []
+
+
+@pytest.mark.parametrize("kind, plugin_module", [("ssh", ssh_plugin), ("docker", docker_plugin)])
+def test_not_applicable_options_are_documented_as_such(kind, plugin_module):
+    options = yaml.safe_load(plugin_module.DOCUMENTATION)["options"]
+    marked = sorted(name for name, spec in options.items() if "B(Not applicable.)" in str(spec["description"]))
+    assert marked == sorted(seam.NOT_APPLICABLE[kind])
+
+
+def test_strategy_needed_message_is_one_actionable_line():
+    msg = seam.strategy_needed_message("docker")
+    assert "\n" not in msg
+    assert "strategy: ns.mitogen.linear" in msg and "community.docker.docker" in msg
+
+
+class FakeSpec:
+    def __init__(self, **values):
+        self.values = values
+
+    def __getattr__(self, name):
+        return lambda: self.values.get(name)
+
+
+def engine_args(spec):
+    return {"method": "x", "kwargs": {"ssh_debug_level": spec.verbosity()}}
+
+
+def test_ssh_debug_level_overrides_verbosity_only_when_set():
+    connect = seam._ssh_with_debug_level(engine_args)  # pylint: disable=protected-access
+    assert connect(FakeSpec(verbosity=1))["kwargs"]["ssh_debug_level"] == 1
+    assert connect(FakeSpec(verbosity=1, mitogen_ssh_debug_level="3"))["kwargs"]["ssh_debug_level"] == 3
+
+
+def test_docker_path_is_passed_only_when_set():
+    connect = seam._docker_with_path(lambda spec: {"method": "docker", "kwargs": {}})  # pylint: disable=protected-access
+    assert "docker_path" not in connect(FakeSpec())["kwargs"]
+    assert connect(FakeSpec(mitogen_docker_path="/opt/docker"))["kwargs"]["docker_path"] == "/opt/docker"
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("a, b,c", ["a", "b", "c"]),
+    (["a", " b "], ["a", "b"]),
+    ("", []),
+    (None, []),
+])
+def test_fork_module_lists(value, expected):
+    assert seam._names(value, "x") == expected  # pylint: disable=protected-access
+
+
+def test_fork_module_list_of_the_wrong_type_says_what_it_wants():
+    with pytest.raises(AnsibleError, match="list of module names or a comma-separated string"):
+        seam._names(42, "mitogen_fork_modules")  # pylint: disable=protected-access
+
+
+def test_method_table_finds_fqcn_spellings_and_names_unknown_ones():
+    table = seam.MethodTable({"sudo": "SUDO", "ssh": "SSH"})
+    assert table["ansible.builtin.sudo"] == "SUDO"
+    assert table["ns.mitogen.ssh"] == "SSH"
+    with pytest.raises(seam.UnsupportedMethod) as info:
+        table["community.general.sudosu"]  # pylint: disable=pointless-statement
+    assert info.value.name == "community.general.sudosu"
