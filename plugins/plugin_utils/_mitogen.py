@@ -234,6 +234,38 @@ def method_table(original: dict) -> MethodTable:
     return table
 
 
+def via_chain(connection) -> list[str]:
+    """The mitogen_via hops of the connection's host, nearest first (cycles cut short)."""
+    chain: list[str] = []
+    via = connection.get_task_var("mitogen_via")
+    hostvars = connection._get_task_vars().get("hostvars") or {}  # pylint: disable=protected-access
+    while via and len(chain) < 16:
+        hop = str(via).rpartition("@")[2]
+        if hop in chain:
+            break
+        chain.append(hop)
+        try:
+            via = hostvars[hop].get("mitogen_via")
+        except (KeyError, TypeError, AttributeError):
+            via = None
+    return chain
+
+
+def _connect_stack_factory(original):
+    def _connect_stack(self, stack):
+        try:
+            return original(self, stack)
+        except AnsibleConnectionFailure as exc:
+            chain = via_chain(self) if len(stack) > 1 else []
+            if not chain:
+                raise
+            # The engine's message does not say which machine it could not reach.
+            raise AnsibleConnectionFailure("%s (%s is reached through mitogen_via: %s; check that each hop is up "
+                                           "and can reach the next)" % (exc.message, self.get_task_var(
+                                               "inventory_hostname"), " -> ".join(reversed(chain)))) from None
+    return _connect_stack
+
+
 def _stack_from_spec_factory(original):
     def _stack_from_spec(self, spec, stack=(), seen_names=()):
         try:
@@ -426,6 +458,7 @@ def engine_patches() -> list[Replace]:
                 wrap_connection_loader__get_with_context),
         Replace(_connection, "CONNECTION_METHOD", method_table, factory=True),
         Replace(_connection.Connection, "_stack_from_spec", _stack_from_spec_factory, factory=True),
+        Replace(_connection.Connection, "_connect_stack", _connect_stack_factory, factory=True),
         Replace(_planner.NewStylePlanner, "should_fork", _should_fork_factory, factory=True),
         Replace(_planner, "invoke", _invoke_factory, factory=True),
         Replace(_planner.NewStylePlanner, "get_module_map", _get_module_map_factory, factory=True),

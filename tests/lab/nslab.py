@@ -281,6 +281,7 @@ class Lab:
         # Per-host identity, written before boot so that it is part of the baseline.
         (d / "merged/etc/hostname").write_text(self.hostname(i) + "\n")
         (d / "merged/etc/hosts").write_text("127.0.0.1 localhost\n%s %s\n" % (addr, self.hostname(i)))
+        (d / "merged/etc/ssh/ssh_known_hosts").write_text(self.known_hosts_text())
         if run("ip", "netns", "pids", ns, quiet=True, check=False) != 0:
             run("ip", "netns", "add", ns)
         if run("ip", "link", "show", veth, quiet=True, check=False) != 0:
@@ -325,12 +326,14 @@ class Lab:
             self.docker_up()
         return time.monotonic() - t0
 
+    def known_hosts_text(self) -> str:
+        """Every target has the root filesystem's host keys: one pattern covers them all,
+        so host key checking stays on, on the controller and on targets used as hops."""
+        return "".join("%s.* %s\n" % (self.net, " ".join(pub.read_text().split()[:2]))
+                       for pub in sorted((self.rootfs / "etc/ssh").glob("ssh_host_*_key.pub")))
+
     def write_inventory(self, hosts: int) -> None:
-        # Every target has the root filesystem's host keys: one pattern covers them all,
-        # so host key checking stays on as it would in real life.
-        self.known_hosts.write_text("".join(
-            "%s.* %s\n" % (self.net, " ".join(pub.read_text().split()[:2]))
-            for pub in sorted((self.rootfs / "etc/ssh").glob("ssh_host_*_key.pub"))))
+        self.known_hosts.write_text(self.known_hosts_text())
         key = str(self.key)
         lines = ["[targets]"]
         lines += ["%s ansible_host=%s" % (self.hostname(i), self.ip(i)) for i in range(1, hosts + 1)]
@@ -418,6 +421,27 @@ class Lab:
         marker = re.compile(r"ListenAddress=%s\.\d+\b|%s/" % (re.escape(self.net), re.escape(str(self.state))))
         found += ["process " + line.strip() for line in ps.splitlines() if marker.search(line)]
         return found
+
+    def firewall(self, i: int, allow_from: list[str] | None) -> None:
+        """Let only `allow_from` reach target i's sshd (None: everyone again).
+
+        Rules live in the target's own network namespace, as a host firewall would.
+        """
+        ns = self.netns(i)
+
+        def ipt(*args, check=True):
+            return run("ip", "netns", "exec", ns, "iptables", "-w", *args, check=check, quiet=not check)
+
+        if ipt("-n", "-L", "NSMLAB", check=False) != 0:
+            ipt("-N", "NSMLAB")
+        ipt("-F", "NSMLAB")
+        if ipt("-C", "INPUT", "-j", "NSMLAB", check=False) != 0:
+            ipt("-I", "INPUT", "-j", "NSMLAB")
+        if allow_from is None:
+            return
+        for source in allow_from:
+            ipt("-A", "NSMLAB", "-s", source, "-p", "tcp", "--dport", "22", "-j", "ACCEPT")
+        ipt("-A", "NSMLAB", "-p", "tcp", "--dport", "22", "-j", "DROP")
 
     # --- docker -------------------------------------------------------------
     docker_dir = property(lambda self: self.cache / "docker")
