@@ -204,13 +204,39 @@ def _unsupported_message(spec, name) -> str:
             % (kind, name, ask(spec.inventory_name), via, ", ".join(connections), ", ".join(_BECOME_METHODS)))
 
 
-def _ssh_with_debug_level(original):
-    """The engine's ssh arguments, honouring mitogen_ssh_debug_level (the engine ignores it)."""
+_STRICT_HOST_KEY_MODES = {"no": "ignore", "off": "ignore", "yes": "enforce", "ask": "accept", "accept-new": "accept"}
+
+
+def strict_host_key_checking(ssh_args) -> str | None:
+    """The user's own StrictHostKeyChecking value in ssh arguments, if any (first one wins, as in ssh)."""
+    args = list(ssh_args or ())
+    for index, arg in enumerate(args):
+        option = arg[2:] if arg.startswith("-o") and len(arg) > 2 else (
+            args[index + 1] if arg == "-o" and index + 1 < len(args) else None)
+        if option:
+            key, _sep, value = option.replace("=", " ", 1).partition(" ")
+            if key.lower() == "stricthostkeychecking":
+                return value.strip().lower()
+    return None
+
+
+def _ssh_fixes(original):
+    """The engine's ssh arguments, made to behave as the stock ssh connection does.
+
+    * mitogen_ssh_debug_level is honoured (the engine ignores it);
+    * a StrictHostKeyChecking option in the user's ssh arguments decides host key
+      checking, as it does for stock Ansible (the engine put its own option first,
+      and ssh takes the first one).
+    """
     def connect(spec):
         result = original(spec)
+        kwargs = result["kwargs"]
         level = spec.mitogen_ssh_debug_level()
         if level not in (None, ""):
-            result["kwargs"]["ssh_debug_level"] = int(level)
+            kwargs["ssh_debug_level"] = int(level)
+        mode = _STRICT_HOST_KEY_MODES.get(strict_host_key_checking(kwargs.get("ssh_args")) or "")
+        if mode and kwargs.get("check_host_keys") == "enforce":
+            kwargs["check_host_keys"] = mode
         return result
     return connect
 
@@ -228,7 +254,7 @@ def _docker_with_path(original):
 
 def method_table(original: dict) -> MethodTable:
     table = MethodTable(original)
-    table["ssh"] = _ssh_with_debug_level(original["ssh"])
+    table["ssh"] = _ssh_fixes(original["ssh"])
     table["smart"] = table["ssh"]
     table["docker"] = _docker_with_path(original["docker"])
     return table

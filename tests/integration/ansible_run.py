@@ -60,9 +60,9 @@ def ansible_env(**extra: str) -> dict[str, str]:
 
 
 def run_playbook(playbook: str | Path, inventory: str | Path, *args: str, env: dict | None = None,
-                 timeout: float = 600) -> PlayResult:
+                 timeout: float = 600, cwd: str | Path | None = None) -> PlayResult:
     """Run ansible-playbook with JSON output and return its parsed result."""
     full_env = ansible_env(ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", **(env or {}))
     proc = subprocess.run(["ansible-playbook", "-i", str(inventory), str(playbook), *args],
-                          env=full_env, capture_output=True, text=True, timeout=timeout, check=False)
+                          env=full_env, capture_output=True, text=True, timeout=timeout, check=False, cwd=cwd)
     return PlayResult(proc.returncode, proc.stdout, proc.stderr)

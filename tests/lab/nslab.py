@@ -60,7 +60,7 @@ ROOTFS_RECIPE_VERSION = 1
 
 # Started inside the target's network namespace, in fresh mount/uts/ipc/pid
 # namespaces: builds /dev, /proc, /sys and /run, then chroots into the overlay
-# and execs tini (PID 1) running sshd in the foreground.
+# and execs tini (PID 1) running sshd in the foreground, on ports 22 and 2222.
 HOST_INIT = r"""
 set -e
 root=$1 name=$2 addr=$3
@@ -82,7 +82,7 @@ ln -s /proc/self/fd/1 "$root/dev/stdout"
 ln -s /proc/self/fd/2 "$root/dev/stderr"
 mount -t tmpfs -o mode=755,size=64m tmpfs "$root/run"
 mkdir -m 755 "$root/run/sshd"
-exec chroot "$root" /usr/bin/tini -- /usr/sbin/sshd -D -e -o "ListenAddress=$addr"
+exec chroot "$root" /usr/bin/tini -- /usr/sbin/sshd -D -e -o "ListenAddress=$addr" -o "ListenAddress=$addr:2222"
 """
 
 

@@ -84,3 +84,15 @@ def test_custom_docker_executable_is_used(lab, tmp_path, container, strategy, cl
     assert log.exists() is closed
     if closed:
         assert "exec" in log.read_text() and container in log.read_text()
+
+
+@pytest.mark.parametrize("connection", ["ns.mitogen.docker", "docker", "community.docker.docker"])
+def test_docker_names_run_through_mitogen_as_the_remote_user(lab, tmp_path, container, connection):
+    inventory = tmp_path / "hosts.ini"
+    inventory.write_text("%s ansible_connection=%s ansible_user=deploy ansible_python_interpreter=/usr/bin/python3\n"
+                         % (container, connection))
+    result = run_playbook(Path(__file__).parent / "observe.yml", inventory, env=NS)
+    assert result.rc == 0, result.stdout[-3000:]
+    assert result.results("Session")[container]["stdout"].startswith("user=deploy ")
+    result = run_playbook(PLAYBOOK, inventory, env=NS)
+    assert "(mitogen:" in result.results("Transport")[container]["stdout"]

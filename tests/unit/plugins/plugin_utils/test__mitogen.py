@@ -58,7 +58,7 @@ def engine_args(spec):
 
 
 def test_ssh_debug_level_overrides_verbosity_only_when_set():
-    connect = seam._ssh_with_debug_level(engine_args)  # pylint: disable=protected-access
+    connect = seam._ssh_fixes(engine_args)  # pylint: disable=protected-access
     assert connect(FakeSpec(verbosity=1))["kwargs"]["ssh_debug_level"] == 1
     assert connect(FakeSpec(verbosity=1, mitogen_ssh_debug_level="3"))["kwargs"]["ssh_debug_level"] == 3
 
@@ -91,3 +91,25 @@ def test_method_table_finds_fqcn_spellings_and_names_unknown_ones():
     with pytest.raises(seam.UnsupportedMethod) as info:
         table["community.general.sudosu"]  # pylint: disable=pointless-statement
     assert info.value.name == "community.general.sudosu"
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["-o", "StrictHostKeyChecking=no"], "no"),
+    (["-oStrictHostKeyChecking=accept-new"], "accept-new"),
+    (["-o", "StrictHostKeyChecking yes", "-o", "StrictHostKeyChecking=no"], "yes"),
+    (["-o", "UserKnownHostsFile=/x"], None),
+    ([], None),
+])
+def test_users_strict_host_key_checking_is_found(args, expected):
+    assert seam.strict_host_key_checking(args) == expected
+
+
+@pytest.mark.parametrize("mode, args, expected", [
+    ("enforce", ["-o", "StrictHostKeyChecking=no"], "ignore"),
+    ("enforce", ["-o", "StrictHostKeyChecking=accept-new"], "accept"),
+    ("enforce", [], "enforce"),
+    ("ignore", ["-o", "StrictHostKeyChecking=yes"], "ignore"),  # host_key_checking=false still wins
+])
+def test_users_strict_host_key_checking_decides_like_stock(mode, args, expected):
+    connect = seam._ssh_fixes(lambda spec: {"kwargs": {"check_host_keys": mode, "ssh_args": args}})  # pylint: disable=protected-access
+    assert connect(FakeSpec())["kwargs"]["check_host_keys"] == expected
