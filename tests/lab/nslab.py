@@ -479,6 +479,24 @@ class Lab:
             if tar.wait() != 0:
                 raise LabError("could not archive the root filesystem for docker import")
 
+    def make_docker_host(self, i: int) -> None:
+        """Let target i run containers of the lab's engine, as a Docker host would.
+
+        The target gets Debian's docker client and, bound into its own mount
+        namespace, the engine's socket (root only, as on a real host).
+        """
+        self.docker_up()
+        ns, merged = self.netns(i), self.host_dir(i) / "merged"
+        client = shutil.which("docker", path="/usr/bin") or shutil.which("docker")
+        shutil.copy2(client, merged / "usr/local/bin/docker")
+        init = next((pid for pid in (run("ip", "netns", "pids", ns, capture=True) or "").split()
+                     if Path("/proc/%s/comm" % pid).read_text().strip() == "tini"), None)
+        if init is None:
+            raise LabError("target %d is not running" % i)
+        socket_path = merged / "run/docker.sock"
+        run("nsenter", "-t", init, "-m", "--", "sh", "-c",
+            'mountpoint -q "$1" || { touch "$1" && mount --bind /var/run/docker.sock "$1"; }', "bind", socket_path)
+
     def docker_down(self) -> None:
         """Remove the lab's containers and stop the engine if the lab started it."""
         if not self.docker_pidfile.exists():

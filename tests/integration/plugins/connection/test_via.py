@@ -116,3 +116,23 @@ def test_module_code_crosses_the_first_hop_once(lab, tmp_path):
     # The second host behind the hop costs a fraction of the first: no second copy of the code.
     print("bytes to the hop: one host behind %d, two hosts behind %d" % (one, two))
     assert two - one < one / 2, (one, two)
+
+
+def test_container_reached_through_its_docker_host(lab, tmp_path, container):
+    """A container on another machine: docker exec runs on that machine, reached over SSH."""
+    instance = lab["lab"]
+    instance.make_docker_host(1)
+    root = Path(lab["hosts"][0]["root"])
+    calls = root / "root/docker-calls"
+    calls.unlink(missing_ok=True)
+    wrapper = root / "usr/local/bin/docker-logged"
+    wrapper.write_text('#!/bin/sh\necho "$@" >> /root/docker-calls\nexec /usr/local/bin/docker "$@"\n')
+    wrapper.chmod(0o755)
+    inventory = write(tmp_path, key_login(lab, "dockerhost", 1),
+                      "%s ansible_connection=ns.mitogen.docker ansible_python_interpreter=/usr/bin/python3 "
+                      "mitogen_via=sudo:root@dockerhost mitogen_docker_path=/usr/local/bin/docker-logged" % container)
+    result = run_playbook(PLAYBOOK, inventory, "--limit", container, env=NS)
+    assert result.rc == 0, result.stdout[-3000:]
+    assert "(mitogen:" in result.results("Transport")[container]["stdout"]
+    # The docker client that ran was the one on the Docker host, as root there.
+    assert container in calls.read_text()
