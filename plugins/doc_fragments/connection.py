@@ -26,8 +26,9 @@ options:
       - name: mitogen_via
   mitogen_mask_remote_name:
     description:
-      - When true, the interpreter on the target names itself C(ansible) instead of
-        C(mitogen:USER@CONTROLLER:PID) in the process list.
+      - When true, the interpreter on the target shows as C(python3(mitogen:ansible)) in the process list,
+        instead of C(python3(mitogen:USER@CONTROLLER:PID)), which names the controller's user, host name and
+        process.
     type: bool
     default: false
     vars:

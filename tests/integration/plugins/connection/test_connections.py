@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -96,3 +97,25 @@ def test_docker_names_run_through_mitogen_as_the_remote_user(lab, tmp_path, cont
     assert result.results("Session")[container]["stdout"].startswith("user=deploy ")
     result = run_playbook(PLAYBOOK, inventory, env=NS)
     assert "(mitogen:" in result.results("Transport")[container]["stdout"]
+
+
+def test_masked_remote_name(lab, tmp_path, container):
+    inventory = inventory_for(lab, tmp_path, container, extra="mitogen_mask_remote_name=true")
+    result = run_playbook(PLAYBOOK, inventory, "--limit", "via-ssh", env=NS)
+    assert result.rc == 0, result.stdout[-3000:]
+    process = result.results("Transport")["via-ssh"]["stdout"].splitlines()[0]
+    assert "(mitogen:ansible)" in process and "@" not in process, process  # no controller user, host, PID
+
+
+@pytest.mark.parametrize("plugin", ["ssh", "local", "docker"])
+def test_ansible_doc_renders_every_option(plugin):
+    proc = subprocess.run(["ansible-doc", "-t", "connection", "--json", "ns.mitogen." + plugin],
+                          capture_output=True, text=True, check=True)
+    doc = json.loads(proc.stdout)["ns.mitogen." + plugin]["doc"]
+    assert "mitogen_via" in doc["options"] and "mitogen_mask_remote_name" in doc["options"]
+    for name, option in doc["options"].items():
+        assert option.get("description"), name
+    text = subprocess.run(["ansible-doc", "-t", "connection", "ns.mitogen." + plugin],
+                          capture_output=True, text=True, check=True).stdout
+    for name in doc["options"]:
+        assert name in text

@@ -113,3 +113,24 @@ def test_users_strict_host_key_checking_is_found(args, expected):
 def test_users_strict_host_key_checking_decides_like_stock(mode, args, expected):
     connect = seam._ssh_fixes(lambda spec: {"kwargs": {"check_host_keys": mode, "ssh_args": args}})  # pylint: disable=protected-access
     assert connect(FakeSpec())["kwargs"]["check_host_keys"] == expected
+
+
+def _sources(spec):
+    return {kind: {e.get("name") or "%s.%s" % (e.get("section"), e.get("key")) for e in spec.get(kind) or []}
+            for kind in ("vars", "env", "ini", "keyword", "cli")}
+
+
+@pytest.mark.parametrize("ours, stock_module", [("ssh", "ansible.plugins.connection.ssh")])
+def test_options_are_settable_everywhere_stock_lets_them_be_set(ours, stock_module):
+    """Every option we share with the installed stock plugin has at least its sources.
+
+    Fails when a new ansible-core adds an option or a source that our documentation lacks.
+    """
+    import importlib  # pylint: disable=import-outside-toplevel
+
+    stock = yaml.safe_load(importlib.import_module(stock_module).DOCUMENTATION)["options"]
+    mine = yaml.safe_load({"ssh": ssh_plugin}[ours].DOCUMENTATION)["options"]
+    assert sorted(set(stock) - set(mine)) == []
+    for name, spec in stock.items():
+        for kind, names in _sources(spec).items():
+            assert names <= _sources(mine[name])[kind], (name, kind, names - _sources(mine[name])[kind])
