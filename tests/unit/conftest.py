@@ -5,7 +5,8 @@
 from __future__ import annotations
 
 import os
-import sys
+
+from ansible.plugins.loader import init_plugin_loader
 
 
 def _installed_collections_root():
@@ -18,5 +19,5 @@ def _installed_collections_root():
 ROOT = _installed_collections_root()
 if ROOT is None:
     raise SystemExit("ns.mitogen is not installed on ANSIBLE_COLLECTIONS_PATH: run ./run setup, then eval \"$(./run env)\"")
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
+# Ansible's own collection finder serves `import ansible_collections...` and the plugin loaders alike.
+init_plugin_loader(os.environ["ANSIBLE_COLLECTIONS_PATH"].split(os.pathsep))
