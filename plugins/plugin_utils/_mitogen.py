@@ -252,11 +252,38 @@ def _docker_with_path(original):
     return connect
 
 
+SUPPORTED_SUDO_FLAGS = "-H, -E, -i, -u USER, -r ROLE, -t TYPE (-S and -n are implied)"
+
+
+def check_sudo_flags(flags: list[str], become_user, host) -> None:
+    """Read become_flags as sudo(1) would; refuse what the engine cannot do, before connecting."""
+    import mitogen.core  # pylint: disable=import-outside-toplevel
+    import mitogen.sudo  # pylint: disable=import-outside-toplevel
+
+    try:
+        parsed = mitogen.sudo.parse_sudo_flags(list(flags))
+    except mitogen.core.StreamError as exc:
+        raise AnsibleError("ns.mitogen: become_flags %r of host %r: %s; under Mitogen sudo takes %s: "
+                           "change become_flags, or run this play with a stock strategy"
+                           % (" ".join(flags), host, exc, SUPPORTED_SUDO_FLAGS)) from None
+    if parsed.user and become_user and parsed.user != become_user:
+        raise AnsibleError("ns.mitogen: become_flags of host %r say -u %s but become_user is %s: "
+                           "set the user with become_user only" % (host, parsed.user, become_user))
+
+
+def _sudo_with_checked_flags(original):
+    def connect(spec):
+        check_sudo_flags(spec.sudo_args(), spec.become_user(), spec.inventory_name())
+        return original(spec)
+    return connect
+
+
 def method_table(original: dict) -> MethodTable:
     table = MethodTable(original)
     table["ssh"] = _ssh_fixes(original["ssh"])
     table["smart"] = table["ssh"]
     table["docker"] = _docker_with_path(original["docker"])
+    table["sudo"] = _sudo_with_checked_flags(original["sudo"])
     return table
 
 

@@ -5,6 +5,8 @@ and the same playbook passes under stock linear."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -24,3 +26,70 @@ def test_become_by_every_name(lab, inventory, strategy, native):
         assert user == run["item"]["user"], run["item"]
         # Natively, a Mitogen interpreter of that user runs the module: no shell command line for sudo/su.
         assert ("(mitogen:" in process) is native, (run["item"], process)
+
+
+def one_task(tmp_path, task_yaml, hosts="target1"):
+    playbook = tmp_path / "play.yml"
+    playbook.write_text("---\n- name: One task\n  hosts: %s\n  gather_facts: false\n  tasks:\n    - name: The task\n%s"
+                        % (hosts, "".join("      %s\n" % line for line in task_yaml.strip().splitlines())))
+    return playbook
+
+
+def test_sudo_to_an_unprivileged_user_without_acl(lab, inventory, tmp_path):
+    """Stock Ansible needs setfacl to hand its temporary files to another unprivileged user; Mitogen has none."""
+    setfacl = Path(lab["hosts"][0]["root"], "usr/bin/setfacl")
+    hidden = setfacl.with_name("setfacl.hidden")
+    setfacl.rename(hidden)  # this target now has no acl tools
+    try:
+        play = one_task(tmp_path, "become: true\nbecome_user: guest\nansible.builtin.command: id -un\n"
+                                  "changed_when: false")
+        stock = run_playbook(play, inventory, env={"ANSIBLE_STRATEGY": "linear"})
+        ours = run_playbook(play, inventory, env={"ANSIBLE_STRATEGY": "ns.mitogen.linear"})
+    finally:
+        hidden.rename(setfacl)
+    assert stock.rc != 0 and "Failed to set permissions" in stock.results("The task")["target1"]["msg"]
+    assert ours.rc == 0, ours.stdout[-2000:]
+    assert ours.results("The task")["target1"]["stdout"] == "guest"
+
+
+@pytest.mark.parametrize("flags, needle", [("-H -K", "no such option: -K"), ("-u app", "say -u app")])
+def test_bad_sudo_flags_fail_before_connecting(lab, inventory, tmp_path, flags, needle):
+    log = Path(lab["hosts"][0]["sshd_log"])
+    logins = log.read_text(errors="replace").count("Accepted publickey")
+    play = one_task(tmp_path, "become: true\nbecome_flags: '%s'\nansible.builtin.command: id -un\n"
+                              "changed_when: false" % flags)
+    result = run_playbook(play, inventory, env={"ANSIBLE_STRATEGY": "ns.mitogen.linear"})
+    assert result.rc != 0
+    msg = result.results("The task")["target1"]["msg"]
+    assert needle in msg and "\n" not in msg, msg
+    assert log.read_text(errors="replace").count("Accepted publickey") == logins  # no connection was made
+
+
+def test_other_become_plugins_fail_at_once_naming_the_plugin(lab, inventory, tmp_path):
+    play = one_task(tmp_path, "become: true\nbecome_method: community.general.sudosu\n"
+                              "ansible.builtin.command: id -un\nchanged_when: false")
+    result = run_playbook(play, inventory, env={"ANSIBLE_STRATEGY": "ns.mitogen.linear"}, timeout=60)
+    assert result.rc != 0
+    msg = result.results("The task")["target1"]["msg"]
+    assert "community.general.sudosu" in msg and "stock strategy" in msg and "\n" not in msg, msg
+
+
+def test_wrong_su_password_fails_fast(lab, inventory, tmp_path):
+    play = one_task(tmp_path, "become: true\nbecome_method: ns.mitogen.su\nbecome_user: app\n"
+                              "vars:\n  ansible_become_password: wrong\nansible.builtin.command: id -un\n"
+                              "changed_when: false")
+    result = run_playbook(play, inventory, env={"ANSIBLE_STRATEGY": "ns.mitogen.linear"}, timeout=60)
+    assert result.rc != 0
+    msg = result.results("The task")["target1"]["msg"].lower()
+    assert "password" in msg, msg
+
+
+def test_ask_become_pass_from_stdin(lab, inventory, tmp_path):
+    play = one_task(tmp_path, "become: true\nvars:\n  ansible_user: admin\nansible.builtin.command: id -un\n"
+                              "changed_when: false")
+    proc = subprocess.run(["ansible-playbook", "-i", inventory, str(play), "--ask-become-pass"],
+                          input=lab["users"]["admin"] + "\n", capture_output=True, text=True, timeout=120, check=False,
+                          env=dict(os.environ, ANSIBLE_STRATEGY="ns.mitogen.linear", ANSIBLE_NOCOLOR="1",
+                                   ANSIBLE_DEPRECATION_WARNINGS="False", ANSIBLE_STDOUT_CALLBACK="ansible.posix.json"))
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert '"stdout": "root"' in proc.stdout

@@ -121,3 +121,25 @@ def test_ssh_options_are_settable_everywhere_stock_lets_them_be_set():
     from ansible.plugins.connection import ssh as stock  # pylint: disable=import-outside-toplevel
 
     assert missing_sources(ssh_plugin.DOCUMENTATION, stock.DOCUMENTATION) == []
+
+
+@pytest.mark.parametrize("flags", [["-H", "-S", "-n"], ["-E"], ["-i"], ["-u", "root"], ["--set-home"], []])
+def test_sudo_flags_the_engine_applies_pass(flags):
+    seam.check_sudo_flags(flags, "root", "web1")
+
+
+@pytest.mark.parametrize("flags, needle", [
+    (["-K"], "no such option: -K"),
+    (["-s"], "no such option: -s"),
+    (["-H", "extra"], "unsupported sudo arguments"),
+])
+def test_unsupported_sudo_flags_fail_with_one_line(flags, needle):
+    with pytest.raises(AnsibleError) as info:
+        seam.check_sudo_flags(flags, "root", "web1")
+    msg = str(info.value)
+    assert needle in msg and "'web1'" in msg and "become_flags" in msg and "\n" not in msg
+
+
+def test_conflicting_sudo_user_fails():
+    with pytest.raises(AnsibleError, match="say -u app but become_user is root"):
+        seam.check_sudo_flags(["-u", "app"], "root", "web1")
