@@ -52,8 +52,9 @@ EXPECTED_BECOME = {
 }
 
 
-def test_become_matrix(lab, inventory):
-    result = run_playbook(PLAYBOOKS / "become_matrix.yml", inventory)
+@pytest.mark.parametrize("strategy", ["linear", "ns.mitogen.linear"])
+def test_become_matrix(lab, inventory, strategy):
+    result = run_playbook(PLAYBOOKS / "become_matrix.yml", inventory, env={"ANSIBLE_STRATEGY": strategy})
     assert result.rc == 0, result.stdout[-3000:] + result.stderr[-2000:]
     for task, user in EXPECTED_BECOME.items():
         for host, res in result.results(task).items():
