@@ -5,6 +5,7 @@ and the same playbook passes under stock linear."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -93,3 +94,18 @@ def test_ask_become_pass_from_stdin(lab, inventory, tmp_path):
                                    ANSIBLE_DEPRECATION_WARNINGS="False", ANSIBLE_STDOUT_CALLBACK="ansible.posix.json"))
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert '"stdout": "root"' in proc.stdout
+
+
+def test_sudo_flags_have_the_stock_effects(lab, inventory):
+    """-H, -E and -i change HOME, the environment and the user exactly as under stock Ansible."""
+    flag_sets = ["-H -S -n", "-S -n", "-E -S -n", "-H -E -S -n", "-i -S -n"]
+    outputs = {}
+    for strategy in ("linear", "ns.mitogen.linear"):
+        result = run_playbook(Path(__file__).parent / "flags.yml", inventory, "--limit", "target1",
+                              "-e", '{"sudo_flag_sets": %s}' % json.dumps(flag_sets),
+                              env={"ANSIBLE_STRATEGY": strategy, "ANSIBLE_PIPELINING": "True"})
+        assert result.rc == 0, (strategy, result.stdout[-3000:])
+        outputs[strategy] = {r["item"]: r["stdout"] for r in result.results("Sudo with flags")["target1"]["results"]}
+    assert outputs["ns.mitogen.linear"] == outputs["linear"]
+    assert outputs["linear"]["-H -S -n"] == "user=root home=/root"
+    assert outputs["linear"]["-E -S -n"] == "user=root home=/home/deploy"  # -E keeps the caller's HOME
