@@ -40,5 +40,5 @@ notes:
     strategy to set.
   - >-
     It keeps one persistent Python interpreter per target and account, runs modules in it with their code
-    cached in RAM, and transfers files over the same connection without temporary files.
+    cached in RAM, and transfers files over the same connection (no scp or sftp).
 """

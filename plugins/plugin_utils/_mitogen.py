@@ -357,6 +357,10 @@ def configured_fork_modules() -> list[str]:
     return []
 
 
+# fork_modules from the environment / ansible.cfg, read once per play by StrategyMixin.run().
+_configured_fork_modules: list[str] = []
+
+
 def _module_keys(name: str) -> set[str]:
     return set(name_candidates(name, (_loaders.module_loader,)))
 
@@ -365,9 +369,10 @@ def user_wants_fork(invocation) -> bool:
     value = invocation.task_vars.get(FORK_MODULES_VAR)
     if value is not None and invocation.templar is not None:
         value = invocation.templar.template(value)
-    listed = _names(value, FORK_MODULES_VAR) if value is not None else configured_fork_modules()
-    wanted = set().union(*map(_module_keys, listed)) if listed else set()
-    return bool(wanted & _module_keys(invocation.module_name))
+    listed = _names(value, FORK_MODULES_VAR) if value is not None else _configured_fork_modules
+    if not listed:
+        return False
+    return bool(set().union(*map(_module_keys, listed)) & _module_keys(invocation.module_name))
 
 
 def _should_fork_factory(original):
@@ -524,8 +529,9 @@ class StrategyMixin:
     """What every ns.mitogen strategy adds around the engine's own strategy mix-in."""
 
     def run(self, iterator, play_context, result=0):
-        global _collection_dirs  # pylint: disable=global-statement
+        global _collection_dirs, _configured_fork_modules  # pylint: disable=global-statement
         _resolved.clear()
+        _configured_fork_modules = configured_fork_modules()
         _module_utils_cache.clear()
         _collection_dirs = None
         installed = []

@@ -9,7 +9,6 @@ short_description: Run each host as fast as it can, over Mitogen
 description:
   - Task execution is as fast as possible per batch as defined by C(serial) (default all), exactly
     as the builtin C(ansible.builtin.free) strategy, with every task executed over Mitogen.
-  - The play's results are the same as under C(ansible.builtin.free); only the transport differs.
 author: ns.mitogen contributors (@ns-mitogen)
 version_added: 0.1.0
 extends_documentation_fragment:

@@ -10,7 +10,6 @@ description:
   - A host's play runs without interruption by other hosts, never more hosts at once than C(forks),
     exactly as the builtin C(ansible.builtin.host_pinned) strategy, with every task executed over
     Mitogen.
-  - The play's results are the same as under C(ansible.builtin.host_pinned); only the transport differs.
 author: ns.mitogen contributors (@ns-mitogen)
 version_added: 0.1.0
 extends_documentation_fragment:

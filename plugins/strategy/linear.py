@@ -9,7 +9,6 @@ short_description: Run tasks host by host in lock step, over Mitogen
 description:
   - Task execution is in lock step per host batch as defined by C(serial) (default all), exactly as
     the builtin C(ansible.builtin.linear) strategy, with every task executed over Mitogen.
-  - The play's results are the same as under C(ansible.builtin.linear); only the transport differs.
 author: ns.mitogen contributors (@ns-mitogen)
 version_added: 0.1.0
 extends_documentation_fragment:

@@ -14,7 +14,7 @@ import pytest
 
 from ansible_run import ansible_env, run_playbook
 
-PLAYBOOK = Path(__file__).parent / "transport.yml"
+PLAYBOOK = Path(__file__).resolve().parents[2] / "playbooks" / "transport.yml"
 NS = {"ANSIBLE_STRATEGY": "ns.mitogen.linear"}
 ENGINE = {"ANSIBLE_STRATEGY_PLUGINS": str(Path(ansible_mitogen.__file__).parent / "plugins" / "strategy"),
           "ANSIBLE_STRATEGY": "mitogen_linear"}

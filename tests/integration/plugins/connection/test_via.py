@@ -10,7 +10,7 @@ import pytest
 
 from ansible_run import run_playbook
 
-PLAYBOOK = Path(__file__).parent / "transport.yml"
+PLAYBOOK = Path(__file__).resolve().parents[2] / "playbooks" / "transport.yml"
 NS = {"ANSIBLE_STRATEGY": "ns.mitogen.linear"}
 
 
