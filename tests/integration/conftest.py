@@ -50,7 +50,7 @@ def inventory(lab):
 @pytest.fixture
 def container(lab):
     """A running container of the lab's image, removed afterwards."""
-    name = "nsm-c-" + uuid.uuid4().hex[:8]
+    name = lab["lab"].name + "-c-" + uuid.uuid4().hex[:8]
     subprocess.run(["docker", "run", "-d", "--name", name, "--network", "none", lab["docker_image"],
                     "sleep", "infinity"], check=True, capture_output=True)
     yield name

@@ -498,8 +498,12 @@ class Lab:
             'mountpoint -q "$1" || { touch "$1" && mount --bind /var/run/docker.sock "$1"; }', "bind", socket_path)
 
     def docker_down(self) -> None:
-        """Remove the lab's containers and stop the engine if the lab started it."""
-        if not self.docker_pidfile.exists():
+        """Remove the lab's containers; stop the engine if this lab started it and no other lab is up."""
+        if run("docker", "info", quiet=True, check=False) == 0:
+            ids = run("docker", "ps", "-aq", "--filter", "name=^%s-" % self.name, capture=True, check=False) or ""
+            if ids.split():
+                run("docker", "rm", "-f", *ids.split(), quiet=True, check=False)
+        if not self.docker_pidfile.exists() or self.other_labs_up():
             return
         try:
             pid = int(self.docker_pidfile.read_text().strip())
@@ -520,6 +524,15 @@ class Lab:
         for point in mounts_below("/run/ns-mitogen-docker/"):
             run("umount", "-l", point, check=False, quiet=True)
         run("ip", "link", "del", "docker0", check=False, quiet=True)
+
+    def other_labs_up(self) -> bool:
+        """Whether another lab (another NSM_LAB_NAME) still has targets, so still needs the engine."""
+        out = run("ip", "netns", "list", capture=True, check=False) or ""
+        for word in (line.split()[0] for line in out.splitlines() if line.split()):
+            m = re.match(r"^(.+)-t\d+$", word)
+            if m and m.group(1) != self.name:
+                return True
+        return False
 
     # --- latency and counters ------------------------------------------------
     def _delay_bin(self) -> Path:
