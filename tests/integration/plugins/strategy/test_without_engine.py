@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from ansible.release import __version__ as CORE_VERSION
 
+pytestmark = pytest.mark.one_activation
+
 PLAYBOOK = Path(__file__).resolve().parents[3] / "demo" / "demo.yml"
 
 
