@@ -59,7 +59,7 @@ class CallbackModule(CallbackBase):
     CALLBACK_NEEDS_ENABLED = True
 
     def v2_playbook_on_play_start(self, play):
-        accelerator().play_start(play)
+        accelerator().play_start()
 
     def v2_playbook_on_stats(self, stats):
         accelerator().run_end()

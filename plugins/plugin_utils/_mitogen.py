@@ -675,12 +675,10 @@ class Accelerator:
 
     def __init__(self) -> None:
         self.hook: Replace | None = None
-        self.play = None
         self.warned: set[str] = set()
 
-    def play_start(self, play) -> None:
+    def play_start(self) -> None:
         """Arm the hook for the strategy of the play that starts."""
-        self.play = play
         if self.hook is None:
             self.hook = Replace(strategy_loader, "get", self._get_factory, factory=True)
             self.hook.install()
@@ -690,7 +688,6 @@ class Accelerator:
         if self.hook is not None:
             self.hook.remove()
             self.hook = None
-        self.play = None
 
     def _get_factory(self, original):
         def get(name, *args, **kwargs):
