@@ -35,9 +35,9 @@ options:
       - name: mitogen_mask_remote_name
 notes:
   - >-
-    This connection runs only under the strategies C(ns.mitogen.linear), C(ns.mitogen.free) and
-    C(ns.mitogen.host_pinned); under any other strategy its tasks fail with one line saying which
-    strategy to set.
+    This connection runs only over Mitogen, under the strategies C(ns.mitogen.linear), C(ns.mitogen.free) and
+    C(ns.mitogen.host_pinned), or under the builtin ones with the callback C(ns.mitogen.accelerate) enabled;
+    otherwise its tasks fail with one line saying what to set.
   - >-
     It keeps one persistent Python interpreter per target and account, runs modules in it with their code
     cached in RAM, and transfers files over the same connection (no scp or sftp).

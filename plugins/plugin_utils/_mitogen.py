@@ -677,8 +677,9 @@ NOT_APPLICABLE = {
 
 
 def strategy_needed_message(kind: str) -> str:
-    return ("ns.mitogen.%s runs only under an ns.mitogen strategy: set strategy: ns.mitogen.linear "
+    return ("ns.mitogen.%s runs only over Mitogen: set strategy: ns.mitogen.linear "
             "(or ns.mitogen.free, ns.mitogen.host_pinned) on the play, in ansible.cfg or with ANSIBLE_STRATEGY, "
+            "or enable the callback ns.mitogen.accelerate (callbacks_enabled in ansible.cfg), "
             "or use the stock %s connection" % (kind, "community.docker.docker" if kind == "docker" else kind))
 
 
@@ -751,3 +752,98 @@ def _unavailable(base: type) -> type:
         raise AnsibleError(controller_problem() or "ns.mitogen: the Mitogen engine is unavailable")
 
     return type("StrategyModule", (base,), {"__init__": __init__})
+
+
+# --------------------------------------------------------------------------
+# Activation without a third-party strategy: the ns.mitogen.accelerate callback.
+#
+# ansible-core creates callbacks in the controller before any worker forks and
+# tells them when each play starts, just before it loads the play's strategy.
+# The callback then arms a one-shot hook on the strategy loader: the builtin
+# strategy instance that the TaskQueueManager gets is given the very classes an
+# ns.mitogen strategy is made of (StrategyMixin + the engine's StrategyMixin
+# over the builtin one). So the play runs exactly as under ns.mitogen.<name>:
+# plugins preloaded before fork, meta reset_connection, hooks and fixes
+# installed for the play and removed after it, multiplexer started on the first
+# play, and, since no third-party strategy plugin is loaded, no deprecation
+# warning. Plays whose strategy already runs the engine are left alone.
+
+ACCELERATE_CALLBACK = "ns.mitogen.accelerate"
+
+_accelerated_classes: dict[type, type] = {}
+
+
+def accelerated_class(base: type) -> type:
+    """The class an ns.mitogen strategy over `base` has (made once per base)."""
+    if base not in _accelerated_classes:
+        _accelerated_classes[base] = type(base.__name__, (StrategyMixin, _engine_strategy.StrategyMixin, base),
+                                          {"__module__": base.__module__})
+    return _accelerated_classes[base]
+
+
+def runs_engine(strategy) -> bool:
+    """Whether a strategy instance already runs plays over Mitogen (ns.mitogen.*, the engine's mitogen_*)."""
+    return _engine_strategy is not None and isinstance(strategy, _engine_strategy.StrategyMixin)
+
+
+class Accelerator:
+    """What the ns.mitogen.accelerate callback does, for one controller process."""
+
+    def __init__(self) -> None:
+        self.hook: Replace | None = None
+        self.warned: set[str] = set()
+
+    def play_start(self) -> None:
+        """Arm the hook for the strategy of the play that starts."""
+        if self.hook is None:
+            self.hook = Replace(strategy_loader, "get", self._get_factory, factory=True)
+            self.hook.install()
+
+    def run_end(self) -> None:
+        """Disarm (at the end of the run; a play without hosts starts no strategy)."""
+        if self.hook is not None:
+            self.hook.remove()
+            self.hook = None
+
+    def _get_factory(self, original):
+        def get(name, *args, **kwargs):
+            obj = original(name, *args, **kwargs)
+            if kwargs.get("class_only") or not args or not _is_task_queue_manager(args[0]):
+                return obj  # not the TaskQueueManager loading the play's strategy
+            self.run_end()
+            return self.accelerate(name, obj)
+        return get
+
+    def accelerate(self, name: str, strategy):
+        """The play's strategy instance, turned into its ns.mitogen counterpart when it is a builtin one."""
+        if strategy is None or runs_engine(strategy):
+            return strategy
+        fqcn = _resolve(strategy_loader, name) or name
+        if not fqcn.startswith("ansible.builtin."):
+            if fqcn not in self.warned:
+                self.warned.add(fqcn)
+                Display().warning("%s runs plays of the builtin strategies only: plays with strategy %s run without "
+                                  "Mitogen; use ansible.builtin.linear, free or host_pinned" % (ACCELERATE_CALLBACK, fqcn))
+            return strategy
+        problem = controller_problem()
+        if problem is not None:
+            raise AnsibleError(problem)
+        strategy.__class__ = accelerated_class(type(strategy))
+        return strategy
+
+
+def _is_task_queue_manager(obj) -> bool:
+    from ansible.executor.task_queue_manager import TaskQueueManager  # pylint: disable=import-outside-toplevel
+
+    return isinstance(obj, TaskQueueManager)
+
+
+_accelerator: Accelerator | None = None
+
+
+def accelerator() -> Accelerator:
+    """The process's Accelerator (one, however many times the callback is instantiated)."""
+    global _accelerator  # pylint: disable=global-statement
+    if _accelerator is None:
+        _accelerator = Accelerator()
+    return _accelerator

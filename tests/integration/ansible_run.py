@@ -47,6 +47,24 @@ class PlayResult:
         return self.data["stats"]
 
 
+# How ns.mitogen is switched on (tests/integration/plugins/conftest.py runs
+# tests on both): "strategy" as each test says, or "callback": ANSIBLE_STRATEGY
+# ns.mitogen.<name> becomes ansible.builtin.<name> with ns.mitogen.accelerate enabled.
+ACTIVATION_ENV = "NSM_ACTIVATION"
+ACTIVATIONS = ("strategy", "callback")
+ACCELERATE = "ns.mitogen.accelerate"
+
+
+def activation_env(env: dict[str, str]) -> dict[str, str]:
+    """env, rewritten for the activation that env[NSM_ACTIVATION] names."""
+    strategy = env.get("ANSIBLE_STRATEGY", "")
+    if env.get(ACTIVATION_ENV, "strategy") == "callback" and strategy.startswith("ns.mitogen."):
+        env["ANSIBLE_STRATEGY"] = "ansible.builtin." + strategy[len("ns.mitogen."):]
+        enabled = [c for c in env.get("ANSIBLE_CALLBACKS_ENABLED", "").split(",") if c.strip()]
+        env["ANSIBLE_CALLBACKS_ENABLED"] = ",".join(enabled + [ACCELERATE])
+    return env
+
+
 def ansible_env(**extra: str | None) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
@@ -56,7 +74,7 @@ def ansible_env(**extra: str | None) -> dict[str, str]:
         ANSIBLE_LOCALHOST_WARNING="False",
     )
     env.update(extra)
-    return {k: v for k, v in env.items() if v is not None}  # None: unset
+    return activation_env({k: v for k, v in env.items() if v is not None})  # None: unset
 
 
 def run_playbook(playbook: str | Path, inventory: str | Path, *args: str, env: dict | None = None,

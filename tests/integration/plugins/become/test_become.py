@@ -14,12 +14,13 @@ from pathlib import Path
 import ansible_mitogen
 import pytest
 
-from ansible_run import run_playbook
+from ansible_run import activation_env, run_playbook
 
 PLAYBOOK = Path(__file__).parent / "become_methods.yml"
 
 
-@pytest.mark.parametrize("strategy, native", [("ns.mitogen.linear", True), ("linear", False)])
+@pytest.mark.parametrize("strategy, native", [pytest.param("ns.mitogen.linear", True, id="ns.mitogen"),
+                                              pytest.param("linear", False, id="stock")])
 def test_become_by_every_name(lab, inventory, strategy, native):
     result = run_playbook(PLAYBOOK, inventory, env={"ANSIBLE_STRATEGY": strategy})
     assert result.rc == 0, result.stdout[-3000:]
@@ -92,8 +93,9 @@ def test_ask_become_pass_from_stdin(lab, inventory, tmp_path):
                               "changed_when: false")
     proc = subprocess.run(["ansible-playbook", "-i", inventory, str(play), "--ask-become-pass"],
                           input=lab["users"]["admin"] + "\n", capture_output=True, text=True, timeout=120, check=False,
-                          env=dict(os.environ, ANSIBLE_STRATEGY="ns.mitogen.linear", ANSIBLE_NOCOLOR="1",
-                                   ANSIBLE_DEPRECATION_WARNINGS="False", ANSIBLE_STDOUT_CALLBACK="ansible.posix.json"))
+                          env=activation_env(dict(os.environ, ANSIBLE_STRATEGY="ns.mitogen.linear", ANSIBLE_NOCOLOR="1",
+                                                  ANSIBLE_DEPRECATION_WARNINGS="False",
+                                                  ANSIBLE_STDOUT_CALLBACK="ansible.posix.json")))
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert '"stdout": "root"' in proc.stdout
 

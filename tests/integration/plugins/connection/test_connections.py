@@ -43,13 +43,14 @@ def test_each_connection_runs_through_mitogen(lab, tmp_path, container):
     assert "client=%s" % lab["net"] in result.results("Transport")["via-ssh"]["stdout"]
 
 
+@pytest.mark.one_activation
 def test_under_a_stock_strategy_each_fails_with_one_line(lab, tmp_path, container):
     result = run_playbook(PLAYBOOK, inventory_for(lab, tmp_path, container), env={"ANSIBLE_STRATEGY": "linear"})
     assert result.rc != 0
     for host, res in result.results("Transport").items():
         kind = host.split("-")[1]
         assert res.get("failed") or res.get("unreachable"), (host, res)
-        assert "ns.mitogen.%s runs only under an ns.mitogen strategy: set strategy: ns.mitogen.linear" % kind \
+        assert "ns.mitogen.%s runs only over Mitogen: set strategy: ns.mitogen.linear" % kind \
             in res["msg"], (host, res["msg"])
         assert "\n" not in res["msg"]
 
@@ -107,6 +108,7 @@ def test_masked_remote_name(lab, tmp_path, container):
     assert "(mitogen:ansible)" in process and "@" not in process, process  # no controller user, host, PID
 
 
+@pytest.mark.one_activation
 @pytest.mark.parametrize("plugin", ["ssh", "local", "docker"])
 def test_ansible_doc_renders_every_option(plugin):
     proc = subprocess.run(["ansible-doc", "-t", "connection", "--json", "ns.mitogen." + plugin],

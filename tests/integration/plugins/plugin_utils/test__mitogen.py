@@ -18,7 +18,7 @@ from pathlib import Path
 import ansible_mitogen
 import pytest
 
-from ansible_run import run_playbook
+from ansible_run import activation_env, run_playbook
 
 PLAYBOOKS = Path(__file__).parent / "playbooks"
 TRANSPORT = Path(__file__).resolve().parents[2] / "playbooks" / "transport.yml"
@@ -162,8 +162,8 @@ def test_async_collection_modules_finish(lab, inventory, strategy, closed):
 @pytest.mark.parametrize("strategy, closed", STRATEGIES)
 def test_no_spurious_warnings(lab, inventory, strategy, closed):
     proc = subprocess.run(["ansible-playbook", "-i", inventory, str(PLAYBOOKS / "warnings.yml")],
-                          env=dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_DEPRECATION_WARNINGS="False",
-                                   **with_test_collection(strategy)),
+                          env=activation_env(dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_DEPRECATION_WARNINGS="False",
+                                                  **with_test_collection(strategy))),
                           capture_output=True, text=True, check=False, timeout=120)
     assert proc.returncode == 0, proc.stdout[-3000:]
     warnings = [line for line in (proc.stdout + proc.stderr).splitlines() if "[WARNING]" in line]

@@ -42,6 +42,7 @@ def test_strategy_runs_loop_and_become_over_mitogen(lab, inventory, strategy):
     assert logins == dict.fromkeys(names, 1)
 
 
+@pytest.mark.one_activation
 @pytest.mark.parametrize("how", ["play keyword", "ansible.cfg", "environment"])
 def test_strategy_chosen_every_way(lab, inventory, tmp_path, how):
     play = tmp_path / "play.yml"
@@ -62,6 +63,7 @@ def test_strategy_chosen_every_way(lab, inventory, tmp_path, how):
         assert "(mitogen:" in res["stdout"], (how, name)
 
 
+@pytest.mark.one_activation
 def test_stock_and_mitogen_plays_mix_in_one_playbook(lab, inventory):
     result = run_playbook(PLAYBOOKS / "mixed.yml", inventory)
     assert result.rc == 0, result.stdout[-3000:]

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from ansible.release import __version__ as CORE_VERSION
 
+pytestmark = pytest.mark.one_activation
+
 PLAYBOOK = Path(__file__).resolve().parents[3] / "demo" / "demo.yml"
 
 
@@ -34,12 +36,13 @@ def pip(venv, *args):
     subprocess.run([str(venv / "bin/python"), "-m", "pip", "-q", *args], check=True, capture_output=True)
 
 
-def play(venv, tmp_path, strategy="ns.mitogen.linear"):
+def play(venv, tmp_path, strategy="ns.mitogen.linear", **extra_env):
     inventory = tmp_path / "hosts.ini"
     inventory.write_text("localhost ansible_connection=local ansible_python_interpreter=%s\n" % (venv / "bin/python"))
     return subprocess.run(
         [str(venv / "bin/ansible-playbook"), "-i", str(inventory), str(PLAYBOOK), "-e", "steps=1"],
-        env=dict(os.environ, ANSIBLE_STRATEGY=strategy, ANSIBLE_NOCOLOR="1", ANSIBLE_DEPRECATION_WARNINGS="False"),
+        env=dict(os.environ, ANSIBLE_STRATEGY=strategy, ANSIBLE_NOCOLOR="1", ANSIBLE_DEPRECATION_WARNINGS="False",
+                 **extra_env),
         capture_output=True, text=True, check=False, timeout=120)
 
 
@@ -59,6 +62,9 @@ def test_missing_mitogen(bare_venv, tmp_path):
                           "pip install 'mitogen>=0.3.54,<0.4'")
     stock = play(bare_venv, tmp_path, strategy="linear")
     assert stock.returncode == 0, stock.stdout[-2000:]
+    # The callback way stops the same way, under the builtin strategy.
+    assert_one_line_error(play(bare_venv, tmp_path, strategy="linear", ANSIBLE_CALLBACKS_ENABLED="ns.mitogen.accelerate"),
+                          "needs the Python package 'mitogen'", "pip install 'mitogen>=0.3.54,<0.4'")
 
 
 def test_mitogen_outside_the_supported_range(bare_venv, tmp_path):
@@ -77,3 +83,11 @@ def test_ansible_doc_renders_without_the_engine(bare_venv, strategy):
     assert proc.returncode == 0, proc.stderr
     assert "ansible.builtin.%s" % strategy in proc.stdout
     assert "fork_modules" in proc.stdout and "mitogen_fork_modules" in proc.stdout
+
+
+def test_ansible_doc_renders_the_callback_without_the_engine(bare_venv):
+    pip(bare_venv, "uninstall", "-y", "mitogen")
+    proc = subprocess.run([str(bare_venv / "bin/ansible-doc"), "-t", "callback", "ns.mitogen.accelerate"],
+                          env=dict(os.environ, ANSIBLE_NOCOLOR="1"), capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "TYPE: aggregate" in proc.stdout and "builtin strategies" in proc.stdout

@@ -1,0 +1,172 @@
+# Copyright (c) ns.mitogen contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The callback ns.mitogen.accelerate: builtin strategies in charge, plays over Mitogen.
+
+Tests marked one_activation choose their own way of switching the engine on;
+the others run on both ways (see ../conftest.py).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from ansible_run import ACCELERATE, ansible_env, run_playbook
+
+PLAYBOOKS = Path(__file__).parent / "playbooks"
+STRATEGY_PLAYBOOKS = Path(__file__).parents[1] / "strategy" / "playbooks"
+TRANSPORT = Path(__file__).parents[2] / "playbooks" / "transport.yml"
+CALLBACK = {"ANSIBLE_STRATEGY": "ansible.builtin.linear", "ANSIBLE_CALLBACKS_ENABLED": ACCELERATE}
+DEPRECATION = "[DEPRECATION WARNING]"
+
+
+def logins(lab) -> dict[str, int]:
+    """Accepted SSH logins so far, per target, from each target's sshd log."""
+    return {h["name"]: Path(h["sshd_log"]).read_text(errors="replace").count("Accepted publickey for ")
+            for h in lab["hosts"]}
+
+
+def logins_since(lab, before: dict[str, int]) -> dict[str, int]:
+    return {name: count - before[name] for name, count in logins(lab).items()}
+
+
+@pytest.mark.one_activation
+def test_loop_of_100_steps_under_builtin_linear(lab, inventory):
+    names = [h["name"] for h in lab["hosts"]]
+    before = logins(lab)
+    result = run_playbook(STRATEGY_PLAYBOOKS / "loop_and_become.yml", inventory,
+                          env=dict(CALLBACK, ANSIBLE_DEPRECATION_WARNINGS="True"))
+    assert result.rc == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    loop = result.results("Loop of 100 steps")
+    assert sorted(loop) == sorted(names)
+    for name, res in loop.items():
+        assert [r["stdout"] for r in res["results"]] == [name] * 100
+    # A Mitogen interpreter runs the modules on each target...
+    for name, res in result.results("Transport").items():
+        assert "(mitogen:" in res["stdout"], (name, res["stdout"])
+    # ...over one SSH login per target for the whole run (become rides on it).
+    assert logins_since(lab, before) == dict.fromkeys(names, 1)
+    assert DEPRECATION not in result.stdout + result.stderr
+    assert "deprecat" not in (result.stdout + result.stderr).lower()
+
+
+@pytest.mark.one_activation
+def test_the_strategy_way_does_print_the_deprecation(lab, inventory):
+    """The control for the test above: its check does catch ansible-core's warning."""
+    result = run_playbook(TRANSPORT, inventory, "--limit", "target1",
+                          env={"ANSIBLE_STRATEGY": "ns.mitogen.linear", "ANSIBLE_DEPRECATION_WARNINGS": "True"})
+    assert result.rc == 0, result.stdout[-3000:]
+    assert DEPRECATION in result.stdout + result.stderr
+
+
+@pytest.mark.one_activation
+def test_plays_under_ns_mitogen_strategies_are_not_accelerated_twice(lab, inventory):
+    """ns.mitogen.linear, builtin linear and ns.mitogen.free plays with the callback on: one engine, one login."""
+    names = [h["name"] for h in lab["hosts"]]
+    before = logins(lab)
+    result = run_playbook(STRATEGY_PLAYBOOKS / "mixed.yml", inventory, env={"ANSIBLE_CALLBACKS_ENABLED": ACCELERATE})
+    assert result.rc == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    for task in ("Transport of the first play", "Transport of the second play", "Transport of the third play"):
+        for name, res in result.results(task).items():
+            assert "(mitogen:" in res["stdout"], (task, name, res["stdout"])
+    # The multiplexer and its connections carry over from play to play.
+    assert logins_since(lab, before) == dict.fromkeys(names, 1)
+    assert "[WARNING]" not in result.stderr, result.stderr
+
+
+@pytest.mark.one_activation
+@pytest.mark.parametrize("strategy, over_mitogen, warned", [("third-party", False, True), ("engine", True, False)])
+def test_other_strategy_plugins(lab, inventory, tmp_path, strategy, over_mitogen, warned):
+    """A third-party strategy runs stock with one warning; the engine's own strategy runs as it does."""
+    if strategy == "engine":
+        import ansible_mitogen  # pylint: disable=import-outside-toplevel
+
+        env = {"ANSIBLE_STRATEGY_PLUGINS": str(Path(ansible_mitogen.__file__).parent / "plugins" / "strategy"),
+               "ANSIBLE_STRATEGY": "mitogen_linear"}
+    else:
+        (tmp_path / "strategy").mkdir()
+        (tmp_path / "strategy" / "elsewhere.py").write_text(
+            "from ansible.plugins.strategy.linear import StrategyModule as _Linear\n\n\n"
+            "class StrategyModule(_Linear):\n    pass\n")
+        env = {"ANSIBLE_STRATEGY_PLUGINS": str(tmp_path / "strategy"), "ANSIBLE_STRATEGY": "elsewhere"}
+    result = run_playbook(TRANSPORT, inventory, env=dict(env, ANSIBLE_CALLBACKS_ENABLED=ACCELERATE))
+    assert result.rc == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert {("(mitogen:" in r["stdout"]) for r in result.results("Transport").values()} == {over_mitogen}
+    warnings = [line for line in result.stderr.splitlines() if "runs plays of the builtin strategies only" in line]
+    assert len(warnings) == (1 if warned else 0), result.stderr
+
+
+def test_reset_connection_starts_a_new_interpreter(lab, inventory):
+    names = [h["name"] for h in lab["hosts"]]
+    before = logins(lab)
+    result = run_playbook(PLAYBOOKS / "reset.yml", inventory, env={"ANSIBLE_STRATEGY": "ns.mitogen.linear"})
+    assert result.rc == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    first, second = result.results("Interpreter before"), result.results("Interpreter after")
+    for name in names:
+        pid_before, cmd_before = first[name]["stdout"].split("\n", 1)
+        pid_after, cmd_after = second[name]["stdout"].split("\n", 1)
+        assert "(mitogen:" in cmd_before and "(mitogen:" in cmd_after, (cmd_before, cmd_after)
+        assert pid_before != pid_after, name
+    assert logins_since(lab, before) == dict.fromkeys(names, 2)
+
+
+MARK = "NSM_INTERRUPT_MARK"
+
+
+def controller_processes(mark: str) -> list[str]:
+    """Processes (pid and command line) whose environment carries the mark: ansible-playbook and all it started."""
+    needle = ("%s=%s" % (MARK, mark)).encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if needle not in (entry / "environ").read_bytes().split(b"\0"):
+                continue
+            found.append("%s %s" % (entry.name, (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()))
+        except OSError:
+            continue  # gone meanwhile
+    return found
+
+
+def test_ctrl_c_in_the_middle_leaves_no_process(lab, inventory):
+    mark = uuid.uuid4().hex
+    env = ansible_env(ANSIBLE_STRATEGY="ns.mitogen.linear", PYTHONUNBUFFERED="1", **{MARK: mark})
+    proc = subprocess.Popen(["ansible-playbook", "-i", inventory, str(PLAYBOOKS / "interrupt.yml")], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 120
+        while not any("TASK [Long task]" in line for line in lines):
+            assert proc.poll() is None and time.monotonic() < deadline, "".join(lines)
+            time.sleep(0.2)
+        time.sleep(3)  # the long task runs on every target now
+        during = controller_processes(mark)
+        # ansible-playbook, its workers, the multiplexer and its ssh clients
+        assert len(during) >= 4 and any(" ssh " in " %s " % p or "/ssh " in p for p in during), during
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+        rc = proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    reader.join(timeout=10)
+    output = "".join(lines)
+    assert rc != 0 and "interrupted" in output.lower(), output[-3000:]
+    assert "Traceback" not in output, output[-3000:]
+    left: list[str] = []
+    for _attempt in range(20):  # processes being reaped may take a moment
+        left = controller_processes(mark)
+        if not left:
+            break
+        time.sleep(0.5)
+    assert left == [], left
