@@ -253,7 +253,7 @@ def test_pyenv_python_36_only_is_unsupported_and_a_supported_one_is_chosen(lab, 
     assert report["ready"] is True and report["interpreter_set"] is True
     assert report["python"] == "/usr/bin/python3.11"
     assert "ansible_python_interpreter set to /usr/bin/python3.11" in report["warnings"][-1]
-    assert chosen.results("Run a module")[name]["ansible_facts"]["ansible_python_version"].startswith("3.11.")
+    assert chosen.results("Run a module")[name]["ansible_facts"]["ansible_python"]["executable"] == "/usr/bin/python3.11"
 
     # 2. The system Python gone: Python 3.6 from pyenv is all there is, and it is unsupported.
     purge_python(lab, i)
