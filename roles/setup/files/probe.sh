@@ -135,15 +135,25 @@ for dir in $tmpdirs; do
     temps="$temps${temps:+,}{\"path\":$(str "$dir"),\"exists\":$(bool $exists),\"mount\":$(str "$mount_point"),\"noexec\":$(bool $noexec)}"
 done
 
-# The locale su would prompt in, and whether su's messages are translated for it.
+# The locale su would prompt in, whether it is installed, and whether su's prompts are translated for it
+# (the password prompt comes from PAM, the other messages from util-linux or shadow).
 messages=${LC_ALL:-${LC_MESSAGES:-${LANG:-}}}
 language=${messages%%[_.@]*}
-su_translated=0
+territory=${messages%%[.@]*}
+locale_installed=0 su_translated=0
 case $language in
     '' | C | POSIX | en) ;;
-    *) for domain in util-linux shadow; do
-           [ -f "/usr/share/locale/$language/LC_MESSAGES/$domain.mo" ] && su_translated=1
-       done ;;
+    *)
+        wanted=$(printf '%s' "$messages" | tr '[:upper:]' '[:lower:]' | tr -d -)
+        if locale -a 2>/dev/null | tr '[:upper:]' '[:lower:]' | tr -d - | grep -qxF "$wanted"; then
+            locale_installed=1
+            for domain in Linux-PAM util-linux shadow; do
+                for dir in "$territory" "$language"; do
+                    [ -f "/usr/share/locale/$dir/LC_MESSAGES/$domain.mo" ] && su_translated=1
+                done
+            done
+        fi
+        ;;
 esac
 
 echo NSM-PROBE-BEGIN
@@ -157,6 +167,7 @@ printf '"sudo":{"present":%s,"flavour":%s,"version":%s,"lists_without_password":
     "$(bool $sudo_present)" "$(str "$sudo_flavour")" "$(str "$sudo_version")" "$(bool $sudo_list_ok)" \
     "$(bool $sudo_requiretty)" "$(bool $sudo_all)"
 printf '"doas":%s,"temp_dirs":[%s],' "$(bool $doas_present)" "$temps"
-printf '"locale":{"LANG":%s,"LC_ALL":%s,"LC_MESSAGES":%s,"messages":%s,"su_translated":%s}}\n' \
-    "$(str "${LANG:-}")" "$(str "${LC_ALL:-}")" "$(str "${LC_MESSAGES:-}")" "$(str "${messages:-C}")" "$(bool $su_translated)"
+printf '"locale":{"LANG":%s,"LC_ALL":%s,"LC_MESSAGES":%s,"messages":%s,"installed":%s,"su_translated":%s}}\n' \
+    "$(str "${LANG:-}")" "$(str "${LC_ALL:-}")" "$(str "${LC_MESSAGES:-}")" "$(str "${messages:-C}")" \
+    "$(bool $locale_installed)" "$(bool $su_translated)"
 echo NSM-PROBE-END
