@@ -8,11 +8,15 @@ mounts are undone, and a target whose packages changed restarts from the pristin
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
+
+from ansible.release import __version__ as CORE_VERSION
 
 from ansible_run import ansible_env, run_playbook
 
@@ -145,6 +149,38 @@ def test_healthy_targets_report_ready_idempotent_and_in_check_mode(lab, tmp_path
     assert check.rc == 0, check.stdout[-3000:]
     assert all(r["ready"] for r in reports(check).values())
     assert not other.exists()  # check mode writes nothing
+
+
+@pytest.fixture(scope="module")
+def venv_without_mitogen():
+    """A virtualenv with this ansible-core and no mitogen (cached): a controller ns.mitogen cannot run on."""
+    venv = Path(os.environ.get("NS_MITOGEN_CACHE", "/tmp")) / ("venv-setup-role-no-engine-" + CORE_VERSION)
+    if not (venv / ".complete").exists():
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
+        subprocess.run([str(venv / "bin/python"), "-m", "pip", "install", "-q", "ansible-core==" + CORE_VERSION],
+                       check=True, capture_output=True)
+        (venv / ".complete").touch()
+    return venv
+
+
+def test_controller_without_mitogen_fails_every_host_in_one_line(lab, tmp_path, venv_without_mitogen):
+    inventory = write_inventory(lab, tmp_path / "hosts.ini")
+    env = dict(STOCK, PATH="%s:%s" % (venv_without_mitogen / "bin", os.environ["PATH"]))
+    want = ("controller: ns.mitogen needs the Python package 'mitogen' on the controller: "
+            "pip install 'mitogen>=0.3.54,<0.4' in the Python environment that runs ansible")
+
+    strict = run_playbook(PLAYBOOK, inventory, "-e", "setup_hosts=target1:target2", env=env)
+    assert strict.rc != 0
+    failed = strict.results("Report | Fail the hosts that are not ready (setup_strict)")
+    assert {host: r["msg"] for host, r in failed.items()} == {"target1": want, "target2": want}
+    assert all(r["controller"]["mitogen"] is None for r in reports(strict).values())
+
+    lenient = run_playbook(PLAYBOOK, inventory, "-e", "setup_hosts=target1", "-e", "setup_strict=false", env=env)
+    assert lenient.rc == 0
+    line = lenient.results("Report | One line for the controller")["target1"]["msg"]
+    assert line.startswith("controller: NOT READY | ansible-core %s" % CORE_VERSION) and "mitogen missing" in line
+    assert lenient.results(SUMMARY_TASK)["target1"]["msg"] == "target1: NOT READY | Python %s at /usr/bin/python3.11 | " \
+        "problems: %s" % (reports(lenient)["target1"]["python_version"], want)
 
 
 # ---------------------------------------------------------------- broken targets
