@@ -363,4 +363,3 @@ def test_localised_su_prompt_is_reported(lab, tmp_path, broken_target):
     assert report["warnings"][-1] == (
         "su prompts in de_DE.UTF-8 here: ns.mitogen.su recognises English prompts only; use sudo, or give the "
         "session a C or English locale (LANG/LC_ALL, which ssh may forward from the controller)")
-
