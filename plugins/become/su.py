@@ -83,7 +83,9 @@ options:
   prompt_l10n:
     description:
       - Localised password prompts to recognise besides the English ones (for example C(Passwort)).
-      - Under the ns.mitogen strategies the engine recognises the English prompt only, so far.
+      - Under the ns.mitogen strategies the prompt and failure message are those PAM prints in the language of
+        the target's login session, found on the first su to each account; a single entry here names the prompt
+        to expect instead.
     type: list
     elements: string
     default: []

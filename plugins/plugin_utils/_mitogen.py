@@ -35,10 +35,11 @@ try:
     import ansible_mitogen.mixins as _mixins
     import ansible_mitogen.planner as _planner
     import ansible_mitogen.process as _process
+    import ansible_mitogen.services as _services
     import ansible_mitogen.strategy as _engine_strategy
     import ansible_mitogen.transport_config as _transport_config
 except ImportError as exc:  # reported when a play starts, never at import
-    _connection = _loaders = _mixins = _planner = _process = _engine_strategy = _transport_config = None
+    _connection = _loaders = _mixins = _planner = _process = _services = _engine_strategy = _transport_config = None
     ENGINE_IMPORT_ERROR: Exception | None = exc
 else:
     ENGINE_IMPORT_ERROR = None
@@ -278,12 +279,110 @@ def _sudo_with_checked_flags(original):
     return connect
 
 
+def become_option(spec, option: str, var: str):
+    """A become plugin option of a target's spec, or a host variable of a mitogen_via hop's."""
+    if isinstance(spec, _transport_config.MitogenViaSpec):
+        return spec._host_vars.get(var)  # pylint: disable=protected-access
+    try:
+        return spec.become().get_option(option)
+    except (AttributeError, KeyError):
+        return None
+
+
+# Fix 8: doas. The engine runs doas without options and waits for one fixed
+# prompt: refuse become_flags before connecting, and honour prompt_l10n.
+def _doas_checked(original):
+    def connect(spec):
+        flags = (spec.become_flags() or "").strip()
+        if flags:
+            raise AnsibleError("ns.mitogen: become_flags %r of host %r: under Mitogen doas runs without options: "
+                               "remove become_flags (doas.conf decides, e.g. nopass), or run this play with a stock "
+                               "strategy" % (flags, spec.inventory_name()))
+        result = original(spec)
+        prompts = become_option(spec, "prompt_l10n", "ansible_doas_prompt_l10n")
+        if prompts:
+            result["kwargs"]["password_prompt"] = prompts[0]
+        return result
+    return connect
+
+
+# Fix 9: su in the target's language. The engine waits for the English
+# "password:" prompt, so a localised su hangs until the timeout. The worker
+# marks su connections; the multiplexer, which holds the login context su is
+# started from, asks that context which PAM prompt su will print there.
+SU_PROMPTS_KEY = "ns_mitogen_su_prompts"
+
+
+def _su_marked(original):
+    def connect(spec):
+        result = original(spec)
+        result["kwargs"][SU_PROMPTS_KEY] = list(become_option(spec, "prompt_l10n", "ansible_su_prompt_l10n") or [])
+        return result
+    return connect
+
+
+def pam_messages(context) -> tuple[str, str] | None:
+    """PAM's password prompt and failure message in the language su will use in `context`; None for English."""
+    import gettext  # pylint: disable=import-outside-toplevel
+    import locale  # pylint: disable=import-outside-toplevel
+
+    import mitogen.core  # pylint: disable=import-outside-toplevel
+
+    current = context.call(locale.setlocale, locale.LC_MESSAGES)
+    try:
+        # su calls setlocale(LC_ALL, ""): an uninstalled language leaves it in English.
+        context.call(locale.setlocale, locale.LC_MESSAGES, "")
+    except mitogen.core.CallError:
+        return None
+    try:
+        return (context.call(gettext.dgettext, "Linux-PAM", "Password: "),
+                context.call(gettext.dgettext, "Linux-PAM", "Authentication failure"))
+    finally:
+        context.call(locale.setlocale, locale.LC_MESSAGES, current)
+
+
+def su_prompt_options(context, wanted: list[str]) -> dict:
+    """The engine's su options for the prompts of `context`'s machine (empty: the engine's English ones)."""
+    import mitogen.su  # pylint: disable=import-outside-toplevel
+
+    if len(wanted) == 1:  # the user named the one prompt to expect
+        return {"password_prompt": wanted[0]}
+    messages = pam_messages(context)
+    if not messages:
+        return {}
+    prompt, failure = messages
+    word = prompt.strip().rstrip(":\uff1a").strip()
+    options = {}
+    if word and word.lower() != "password":
+        options["password_prompt"] = word
+    if failure and failure != "Authentication failure":
+        options["incorrect_prompts"] = list(mitogen.su.Options.incorrect_prompts) + [failure]
+    return options
+
+
+def _context_connect_factory(original):
+    def _connect(self, key, spec, via=None):
+        kwargs = spec.get("kwargs") or {}
+        if SU_PROMPTS_KEY in kwargs:
+            kwargs = dict(kwargs)
+            wanted = kwargs.pop(SU_PROMPTS_KEY)
+            if via is not None:
+                kwargs.update(su_prompt_options(via, wanted))
+            elif len(wanted) == 1:
+                kwargs["password_prompt"] = wanted[0]
+            spec = dict(spec, kwargs=kwargs)
+        return original(self, key, spec, via=via)
+    return _connect
+
+
 def method_table(original: dict) -> MethodTable:
     table = MethodTable(original)
     table["ssh"] = _ssh_fixes(original["ssh"])
     table["smart"] = table["ssh"]
     table["docker"] = _docker_with_path(original["docker"])
     table["sudo"] = _sudo_with_checked_flags(original["sudo"])
+    table["su"] = _su_marked(original["su"])
+    table["doas"] = table["community.general.doas"] = _doas_checked(original["doas"])
     return table
 
 
@@ -304,6 +403,16 @@ def via_chain(connection) -> list[str]:
     return chain
 
 
+BECOME_TIMEOUT = "Connection timed out."  # the engine's message when a connection step runs out of time
+
+
+def become_timeout_message(step: dict, host) -> str:
+    kwargs = step.get("kwargs") or {}
+    return ("Timeout (%ss) waiting for privilege escalation (%s to %s) on host %s: check become_exe and the "
+            "password prompt on the target, or raise the timeout setting"
+            % (kwargs.get("connect_timeout"), step.get("method"), kwargs.get("username"), host))
+
+
 def _connect_stack_factory(original):
     def _connect_stack(self, stack):
         try:
@@ -316,6 +425,12 @@ def _connect_stack_factory(original):
             raise AnsibleConnectionFailure("%s (%s is reached through mitogen_via: %s; check that each hop is up "
                                            "and can reach the next)" % (exc.message, self.get_task_var(
                                                "inventory_hostname"), " -> ".join(reversed(chain)))) from None
+        except AnsibleError as exc:
+            if not str(exc.message).endswith(BECOME_TIMEOUT) or not stack:
+                raise
+            # A become step that never answered: unreachable, as under stock Ansible, and saying what waited.
+            raise AnsibleConnectionFailure(become_timeout_message(stack[-1], self.get_task_var(
+                "inventory_hostname"))) from None
     return _connect_stack
 
 
@@ -515,6 +630,7 @@ def engine_patches() -> list[Replace]:
         Replace(_engine_strategy, "wrap_connection_loader__get_with_context",
                 wrap_connection_loader__get_with_context),
         Replace(_connection, "CONNECTION_METHOD", method_table, factory=True),
+        Replace(_services.ContextService, "_connect", _context_connect_factory, factory=True),
         Replace(_connection.Connection, "_stack_from_spec", _stack_from_spec_factory, factory=True),
         Replace(_connection.Connection, "_connect_stack", _connect_stack_factory, factory=True),
         Replace(_planner.NewStylePlanner, "should_fork", _should_fork_factory, factory=True),

@@ -47,7 +47,7 @@ class PlayResult:
         return self.data["stats"]
 
 
-def ansible_env(**extra: str) -> dict[str, str]:
+def ansible_env(**extra: str | None) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         ANSIBLE_DEPRECATION_WARNINGS="False",
@@ -56,7 +56,7 @@ def ansible_env(**extra: str) -> dict[str, str]:
         ANSIBLE_LOCALHOST_WARNING="False",
     )
     env.update(extra)
-    return env
+    return {k: v for k, v in env.items() if v is not None}  # None: unset
 
 
 def run_playbook(playbook: str | Path, inventory: str | Path, *args: str, env: dict | None = None,

@@ -44,7 +44,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 # Packages the targets get on top of debootstrap's minbase.
-TARGET_PACKAGES = ("python3", "sudo", "openssh-server", "tini", "iproute2", "procps", "acl")
+TARGET_PACKAGES = ("python3", "sudo", "doas", "openssh-server", "tini", "iproute2", "procps", "acl", "locales")
+
+# A second language, for tests of localised prompts (off until a test sets LANG).
+TARGET_LOCALE = "de_DE.UTF-8"
 
 # Lab accounts (lab only!). Every account but `app` may log in with the lab key.
 USERS = {
@@ -56,7 +59,7 @@ USERS = {
 }
 
 # Bump when the rootfs recipe changes in a way the hash below does not see.
-ROOTFS_RECIPE_VERSION = 1
+ROOTFS_RECIPE_VERSION = 2
 
 # Started inside the target's network namespace, in fresh mount/uts/ipc/pid
 # namespaces: builds /dev, /proc, /sys and /run, then chroots into the overlay
@@ -253,6 +256,13 @@ class Lab:
         for tmp_dir in ("tmp", "var/tmp"):
             for entry in (root / tmp_dir).iterdir():
                 shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+        # doas: deploy without a password, admin with one (as for sudo).
+        doas = "".join("permit %s%s\n" % ("nopass " if v["sudo"].startswith("NOPASSWD") else "", u)
+                       for u, v in USERS.items() if v["sudo"])
+        (root / "etc/doas.conf").write_text(doas)
+        (root / "etc/doas.conf").chmod(0o400)
+        lang, _dot, charset = TARGET_LOCALE.partition(".")
+        chroot("localedef", "-i", lang, "-f", charset, TARGET_LOCALE)
         (root / "etc/ns-mitogen-lab").write_text("ns.mitogen lab target filesystem\n")
 
     # --- targets ----------------------------------------------------------

@@ -17,7 +17,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[3]
 
-SIDE_LAB = {"NSM_LAB_NAME": "nsmt", "NSM_LAB_NET": "10.213.1"}
+SIDE_LAB = {"NSM_LAB_NAME": "nsmt", "NSM_LAB_NET": "10.213.91"}  # clear of the lab and of side-by-side checkouts
 
 
 @pytest.fixture

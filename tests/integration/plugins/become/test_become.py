@@ -8,8 +8,10 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import tempfile
 from pathlib import Path
 
+import ansible_mitogen
 import pytest
 
 from ansible_run import run_playbook
@@ -109,3 +111,148 @@ def test_sudo_flags_have_the_stock_effects(lab, inventory):
     assert outputs["ns.mitogen.linear"] == outputs["linear"]
     assert outputs["linear"]["-H -S -n"] == "user=root home=/root"
     assert outputs["linear"]["-E -S -n"] == "user=root home=/home/deploy"  # -E keeps the caller's HOME
+
+
+def task_seconds(result, task_name: str) -> float:
+    """How long a task ran, by the json callback's own clock."""
+    import datetime  # pylint: disable=import-outside-toplevel
+
+    for play in result.data["plays"]:
+        for task in play["tasks"]:
+            if task["task"]["name"] == task_name:
+                span = task["task"]["duration"]
+                start, end = (datetime.datetime.fromisoformat(span[k].replace("Z", "+00:00")) for k in ("start", "end"))
+                return (end - start).total_seconds()
+    raise AssertionError("task %r did not run" % task_name)
+
+
+@pytest.mark.parametrize("strategy", ["ns.mitogen.linear", "linear"])
+def test_doas_with_a_password(lab, inventory, tmp_path, strategy):
+    play = one_task(tmp_path, "become: true\nbecome_method: ns.mitogen.doas\nvars:\n  ansible_user: admin\n"
+                              "  ansible_become_password: %s\nansible.builtin.command: id -un\nchanged_when: false"
+                              % lab["users"]["admin"])
+    result = run_playbook(play, inventory, env={"ANSIBLE_STRATEGY": strategy}, timeout=120)
+    assert result.rc == 0, result.stdout[-2000:]
+    assert result.results("The task")["target1"]["stdout"] == "root"
+
+
+def test_doas_flags_fail_before_connecting(lab, inventory, tmp_path):
+    log = Path(lab["hosts"][0]["sshd_log"])
+    logins = log.read_text(errors="replace").count("Accepted publickey")
+    play = one_task(tmp_path, "become: true\nbecome_method: ns.mitogen.doas\nbecome_flags: '-s'\n"
+                              "ansible.builtin.command: id -un\nchanged_when: false")
+    result = run_playbook(play, inventory, env={"ANSIBLE_STRATEGY": "ns.mitogen.linear"})
+    assert result.rc != 0
+    msg = result.results("The task")["target1"]["msg"]
+    assert "doas runs without options" in msg and "\n" not in msg, msg
+    assert log.read_text(errors="replace").count("Accepted publickey") == logins
+
+
+@pytest.fixture
+def german_target(lab):
+    """target1 with German as its system language (pam_env reads /etc/default/locale at SSH login)."""
+    path = Path(lab["hosts"][0]["root"], "etc/default/locale")
+    before = path.read_text()
+    path.write_text("LANG=de_DE.UTF-8\n")
+    try:
+        yield
+    finally:
+        path.write_text(before)
+
+
+SU_PLAY = """---
+- name: Su in German
+  hosts: target1
+  gather_facts: false
+  tasks:
+    - name: The login language
+      ansible.builtin.command: printenv LANG
+      changed_when: false
+    - name: Su to app
+      become: true
+      become_method: su
+      become_user: app
+      vars:
+        ansible_become_password: "{{ su_password }}"
+      ansible.builtin.command: id -un
+      changed_when: false
+"""
+
+
+def no_locale_env(**extra):
+    """The target's own language: no LANG or LC_* from the controller, and no ssh master of an earlier login."""
+    env = {k: None for k in os.environ if k == "LANG" or k.startswith("LC_")}
+    env["ANSIBLE_SSH_CONTROL_PATH_DIR"] = tempfile.mkdtemp(prefix="nscp")  # short: a socket path
+    env.update(extra)
+    return env
+
+
+ENGINE_BY_PATH = {"ANSIBLE_STRATEGY_PLUGINS": str(Path(ansible_mitogen.__file__).parent / "plugins" / "strategy"),
+                  "ANSIBLE_STRATEGY": "mitogen_linear"}
+
+
+@pytest.mark.parametrize("strategy, answered", [
+    pytest.param({"ANSIBLE_STRATEGY": "ns.mitogen.linear"}, True, id="ns.mitogen"),
+    pytest.param({"ANSIBLE_STRATEGY": "linear"}, True, id="stock"),
+    pytest.param(ENGINE_BY_PATH, False, id="engine"),  # waits for an English prompt until the timeout
+])
+def test_su_answers_a_localised_prompt(lab, inventory, tmp_path, german_target, strategy, answered):
+    play = tmp_path / "su.yml"
+    play.write_text(SU_PLAY)
+    result = run_playbook(play, inventory, "-e", "su_password=%s" % lab["users"]["app"],
+                          env=no_locale_env(ANSIBLE_TIMEOUT="8", **strategy), timeout=120)
+    assert result.results("The login language")["target1"]["stdout"] == "de_DE.UTF-8"
+    if answered:
+        assert result.rc == 0, result.stdout[-2000:]
+        assert result.results("Su to app")["target1"]["stdout"] == "app"
+    else:
+        assert result.rc != 0
+        assert "timed out" in result.results("Su to app")["target1"]["msg"].lower()
+
+
+def test_wrong_su_password_in_german_fails_fast_and_says_so(lab, inventory, tmp_path, german_target):
+    play = tmp_path / "su.yml"
+    play.write_text(SU_PLAY)
+    result = run_playbook(play, inventory, "-e", "su_password=wrong",
+                          env=no_locale_env(ANSIBLE_STRATEGY="ns.mitogen.linear", ANSIBLE_TIMEOUT="30"), timeout=120)
+    assert result.rc != 0
+    assert "password is incorrect" in result.results("Su to app")["target1"]["msg"]
+    assert task_seconds(result, "Su to app") < 15  # su's own failure delay, not the 30 s timeout
+
+
+HANG_PLAY = """---
+- name: A become that never answers
+  hosts: target1
+  gather_facts: false
+  tasks:
+    - name: Log in first
+      ansible.builtin.command: "true"
+      changed_when: false
+    - name: Hanging become
+      become: true
+      become_exe: /usr/local/bin/ns-hang
+      ansible.builtin.command: id -un
+      changed_when: false
+"""
+
+
+def test_a_hanging_become_ends_within_the_timeout(lab, inventory, tmp_path):
+    root = Path(lab["hosts"][0]["root"])
+    hang = root / "usr/local/bin/ns-hang"
+    hang.write_text("#!/bin/sh\nexec sleep 900\n")
+    hang.chmod(0o755)
+    play = tmp_path / "hang.yml"
+    play.write_text(HANG_PLAY)
+    try:
+        result = run_playbook(play, inventory, env={"ANSIBLE_STRATEGY": "ns.mitogen.linear", "ANSIBLE_TIMEOUT": "15"},
+                              timeout=120)
+        left = subprocess.run(["ip", "netns", "exec", lab["hosts"][0]["netns"], "pgrep", "-f", "sleep 900"],
+                              capture_output=True, text=True, check=False).stdout
+    finally:
+        hang.unlink()
+    assert result.rc != 0
+    outcome = result.results("Hanging become")["target1"]
+    assert outcome.get("unreachable") is True, outcome  # as stock Ansible reports a become prompt timeout
+    assert "Timeout (15s) waiting for privilege escalation (sudo to root)" in outcome["msg"], outcome
+    assert 15 <= task_seconds(result, "Hanging become") <= 16.5
+    assert left.strip() == "", "the hanging become process was left running"

@@ -11,9 +11,12 @@ from ansible.plugins.become import su as stock_su
 from ansible.plugins.become import sudo as stock_sudo
 from doc_sources import missing_sources
 
-from ansible_collections.ns.mitogen.plugins.become import su, sudo
+from ansible_collections.community.general.plugins.become import doas as stock_doas
+from ansible_collections.ns.mitogen.plugins.become import doas, su, sudo
 
-PAIRS = [pytest.param(sudo, stock_sudo, id="sudo"), pytest.param(su, stock_su, id="su")]
+PAIRS = [pytest.param(sudo, stock_sudo, id="sudo"), pytest.param(su, stock_su, id="su"),
+         pytest.param(doas, stock_doas, id="doas")]
+STOCK = {"sudo": "ansible.builtin.sudo", "su": "ansible.builtin.su", "doas": "community.general.doas"}
 
 
 @pytest.mark.parametrize("ours, stock", PAIRS)
@@ -40,18 +43,30 @@ def command(loaders, name, options, cmd="echo hi"):
                  for text in (built, str(plugin.prompt)))
 
 
-@pytest.mark.parametrize("method", ["sudo", "su"])
+@pytest.mark.parametrize("method", ["sudo", "su", "doas"])
 @pytest.mark.parametrize("options", [
     {},
     {"become_user": "app"},
     {"become_user": "app", "become_pass": "secret"},
     {"become_exe": "/usr/local/bin/x", "become_flags": "-l"},
     {"become_flags": "", "become_user": "guest"},
+    {"become_flags": "-n -s", "become_user": "app", "become_pass": "secret"},
 ])
 def test_command_is_the_stock_command(loaders, method, options):
     ours = command(loaders, "ns.mitogen." + method, options)
-    assert ours == command(loaders, "ansible.builtin." + method, options)
+    assert ours == command(loaders, STOCK[method], options)
     assert "echo hi" in ours[0]
+
+
+@pytest.mark.parametrize("options, pipelining", [({}, False), ({"allow_pipelining": True}, True)])
+def test_doas_pipelining_and_prompts_are_the_stock_ones(loaders, options, pipelining):
+    become_loader, _shell = loaders
+    for name in ("ns.mitogen.doas", "community.general.doas"):
+        plugin = become_loader.get(name)
+        plugin.set_options(direct=dict(options))
+        assert plugin.pipelining is pipelining
+        assert plugin.check_password_prompt(b"doas (deploy@target1) password: ")
+        assert not plugin.check_password_prompt(b"welcome")
 
 
 def test_sudo_chdir_is_the_stock_command(loaders):
