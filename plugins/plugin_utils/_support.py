@@ -9,8 +9,10 @@ test keeps them in step.
 
 from __future__ import annotations
 
+import json
 import re
 from importlib import metadata
+from pathlib import Path
 
 # Half-open ranges [lower, upper) of release numbers.
 ANSIBLE_CORE_RANGE = ((2, 21), (2, 22))
@@ -49,8 +51,8 @@ def installed_version(distribution: str) -> str | None:
         return None
 
 
-def check(ansible_core: str | None, mitogen: str | None) -> str | None:
-    """One line saying what to do when the controller is outside the supported ranges, else None."""
+def check_mitogen(mitogen: str | None) -> str | None:
+    """One line saying what to do when the engine is missing or outside its range, else None."""
     want = spec(MITOGEN_RANGE)
     if mitogen is None:
         return ("ns.mitogen needs the Python package 'mitogen' on the controller: "
@@ -58,6 +60,11 @@ def check(ansible_core: str | None, mitogen: str | None) -> str | None:
     if not in_range(parse_version(mitogen), MITOGEN_RANGE):
         return ("ns.mitogen supports mitogen %s but found %s: "
                 "pip install 'mitogen%s' in the Python environment that runs ansible" % (want, mitogen, want))
+    return None
+
+
+def check_ansible_core(ansible_core: str | None) -> str | None:
+    """One line saying what to do when ansible-core is outside its range, else None."""
     if ansible_core is not None and not in_range(parse_version(ansible_core), ANSIBLE_CORE_RANGE):
         return ("ns.mitogen supports ansible-core %s but found %s: install a supported ansible-core "
                 "(pip install 'ansible-core%s') or run this play with a stock strategy"
@@ -65,8 +72,80 @@ def check(ansible_core: str | None, mitogen: str | None) -> str | None:
     return None
 
 
+def check(ansible_core: str | None, mitogen: str | None) -> str | None:
+    """One line saying what to do when the controller is outside the supported ranges, else None."""
+    return check_mitogen(mitogen) or check_ansible_core(ansible_core)
+
+
 def check_controller() -> str | None:
     """check() for the running ansible-core and the mitogen installed beside it."""
     from ansible.release import __version__ as ansible_core
 
     return check(ansible_core, installed_version("mitogen"))
+
+
+# What the setup role checks beyond the two ranges above.
+CONTROLLER_PYTHON_MIN = (3, 12)  # ansible-core 2.21's own floor
+TARGET_PYTHON_MIN = (3, 9)  # the ansible-core 2.21 module floor
+STRATEGY_DEPRECATION_SINCE = (2, 19)  # ansible-core warns about every non-builtin strategy from here
+
+
+def controller_report(ansible_core: str, python: str, mitogen: str | None, deprecation_warnings: bool,
+                      collection_version: str | None) -> dict:
+    """What the setup role reports about the controller: versions, one-line problems and warnings."""
+    problems = []
+    warnings = []
+    if parse_version(python) < CONTROLLER_PYTHON_MIN:
+        minimum = ".".join(map(str, CONTROLLER_PYTHON_MIN))
+        problems.append("the controller runs Python %s but ansible-core %s needs Python >= %s: "
+                        "run ansible from a Python >= %s environment" % (python, ansible_core, minimum, minimum))
+    for line in (check_ansible_core(ansible_core), check_mitogen(mitogen)):
+        if line:
+            problems.append(line)
+    if deprecation_warnings and parse_version(ansible_core) >= STRATEGY_DEPRECATION_SINCE:
+        warnings.append("ansible-core %s prints a deprecation warning for every strategy outside ansible.builtin, "
+                        "ns.mitogen's included; it changes nothing: set deprecation_warnings = False in [defaults] "
+                        "of ansible.cfg to silence it (and every other deprecation warning)" % ansible_core)
+    return {
+        "ready": not problems,
+        "ansible_core": ansible_core,
+        "ansible_core_supported": spec(ANSIBLE_CORE_RANGE),
+        "python": python,
+        "python_supported": ">=%s" % ".".join(map(str, CONTROLLER_PYTHON_MIN)),
+        "mitogen": mitogen,
+        "mitogen_supported": spec(MITOGEN_RANGE),
+        "collection": collection_version,
+        "deprecation_warnings": bool(deprecation_warnings),
+        "target_python_min": ".".join(map(str, TARGET_PYTHON_MIN)),
+        "problems": problems,
+        "warnings": warnings,
+    }
+
+
+def collection_version(root: Path) -> str | None:
+    """The version of the collection installed at root (MANIFEST.json), or of a checkout (galaxy.yml)."""
+    manifest = root / "MANIFEST.json"
+    if manifest.is_file():
+        return json.loads(manifest.read_text())["collection_info"]["version"]
+    galaxy = root / "galaxy.yml"
+    if galaxy.is_file():
+        match = re.search(r"^version:\s*['\"]?([^'\"\s]+)", galaxy.read_text(), flags=re.M)
+        if match:
+            return match.group(1)
+    return None
+
+
+def controller_report_now() -> dict:
+    """controller_report() for the running controller."""
+    import sys
+
+    from ansible import constants as C
+    from ansible.release import __version__ as ansible_core
+
+    return controller_report(
+        ansible_core,
+        "%d.%d.%d" % sys.version_info[:3],
+        installed_version("mitogen"),
+        C.config.get_config_value("DEPRECATION_WARNINGS"),
+        collection_version(Path(__file__).resolve().parents[2]),
+    )

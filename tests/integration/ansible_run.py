@@ -84,3 +84,16 @@ def run_playbook(playbook: str | Path, inventory: str | Path, *args: str, env: d
     proc = subprocess.run(["ansible-playbook", "-i", str(inventory), str(playbook), *args],
                           env=full_env, capture_output=True, text=True, timeout=timeout, check=False, cwd=cwd)
     return PlayResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+def cached_venv(name: str, *packages: str) -> Path:
+    """A virtualenv in the cache with these packages only (made once), e.g. a controller without mitogen."""
+    import sys  # pylint: disable=import-outside-toplevel
+
+    venv = Path(os.environ.get("NS_MITOGEN_CACHE", "/tmp")) / name
+    if not (venv / ".complete").exists():
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
+        subprocess.run([str(venv / "bin/python"), "-m", "pip", "install", "-q", *packages],
+                       check=True, capture_output=True)
+        (venv / ".complete").touch()
+    return venv

@@ -507,6 +507,55 @@ class Lab:
         run("nsenter", "-t", init, "-m", "--", "sh", "-c",
             'mountpoint -q "$1" || { touch "$1" && mount --bind /var/run/docker.sock "$1"; }', "bind", socket_path)
 
+    # --- changing one target for a test, and restoring it ---------------------
+    def init_pid(self, i: int) -> str:
+        """PID (on this machine) of target i's PID 1, whose mount namespace is the target's."""
+        init = next((pid for pid in (run("ip", "netns", "pids", self.netns(i), capture=True, check=False) or "").split()
+                     if Path("/proc/%s/comm" % pid).read_text().strip() == "tini"), None)
+        if init is None:
+            raise LabError("target %d is not running" % i)
+        return init
+
+    def _in_target_mounts(self, i: int, script: str, *args: str) -> None:
+        run("nsenter", "-t", self.init_pid(i), "-m", "--", "sh", "-ec", script, "sh", *args)
+
+    def bind_ro(self, i: int, source: str | Path, dest: str) -> None:
+        """Show directory `source` of this machine read-only at `dest` inside target i."""
+        point = self.host_dir(i) / "merged" / dest.lstrip("/")
+        self._in_target_mounts(i, 'mkdir -p "$2"; mount --bind "$1" "$2"; mount -o remount,bind,ro "$2"',
+                               str(source), str(point))
+
+    def mount_tmpfs(self, i: int, dest: str, options: str = "mode=1777") -> None:
+        """Mount a fresh tmpfs with `options` (e.g. 'noexec,mode=1777') at `dest` inside target i."""
+        point = self.host_dir(i) / "merged" / dest.lstrip("/")
+        self._in_target_mounts(i, 'mkdir -p "$2"; mount -t tmpfs -o "$1" tmpfs "$2"', options, str(point))
+
+    def unmount(self, i: int, dest: str) -> None:
+        """Undo bind_ro or mount_tmpfs at `dest` inside target i."""
+        point = self.host_dir(i) / "merged" / dest.lstrip("/")
+        self._in_target_mounts(i, 'umount "$1"', str(point))
+
+    def reset_host(self, i: int) -> None:
+        """Restart target i from the pristine root filesystem: every change to it is gone."""
+        ns, d = self.netns(i), self.host_dir(i)
+
+        def stopped():
+            pids = (run("ip", "netns", "pids", ns, capture=True, check=False) or "").split()
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError, ValueError):
+                    os.kill(int(pid), signal.SIGKILL)
+            return not pids
+
+        if not wait_for(stopped, 10):
+            raise LabError("target %d: its processes did not stop" % i)
+        if run("mountpoint", "-q", d / "merged", check=False) == 0 and run("umount", d / "merged", check=False) != 0:
+            run("umount", "-l", d / "merged")
+        for sub in ("upper", "work"):
+            shutil.rmtree(d / sub, ignore_errors=True)
+        self._start_host(i)
+        if not wait_for(lambda: port_open(self.ip(i), 22), 30):
+            raise LabError("target %d (%s): sshd did not come back after the reset" % (i, self.ip(i)))
+
     def docker_down(self) -> None:
         """Remove the lab's containers; stop the engine if this lab started it and no other lab is up."""
         if run("docker", "info", quiet=True, check=False) == 0:

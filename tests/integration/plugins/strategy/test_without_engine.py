@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from ansible_run import cached_venv
 from ansible.release import __version__ as CORE_VERSION
 
 pytestmark = pytest.mark.one_activation
@@ -23,13 +25,7 @@ PLAYBOOK = Path(__file__).resolve().parents[3] / "demo" / "demo.yml"
 @pytest.fixture(scope="module")
 def bare_venv():
     """A virtualenv with ansible-core only; mitogen is added by the tests that want it."""
-    venv = Path(os.environ.get("NS_MITOGEN_CACHE", "/tmp")) / ("venv-no-engine-" + CORE_VERSION)
-    if not (venv / ".complete").exists():
-        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
-        subprocess.run([str(venv / "bin/python"), "-m", "pip", "install", "-q", "ansible-core==" + CORE_VERSION],
-                       check=True, capture_output=True)
-        (venv / ".complete").touch()
-    return venv
+    return cached_venv("venv-no-engine-" + CORE_VERSION, "ansible-core==" + CORE_VERSION)
 
 
 def pip(venv, *args):

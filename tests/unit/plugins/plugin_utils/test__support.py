@@ -69,3 +69,47 @@ def test_core_range_matches_runtime_yml():
     declared = re.search(r"^requires_ansible:\s*[\"']?([^\"'\n]+)", text, re.M).group(1)
     lower, upper = support.ANSIBLE_CORE_RANGE
     assert declared == ">=%s.0,<%s.0" % (".".join(map(str, lower)), ".".join(map(str, upper)))
+
+
+def report(**overrides):
+    args = dict(ansible_core="2.21.5", python="3.13.1", mitogen="0.3.54", deprecation_warnings=False,
+                collection_version="0.1.0")
+    args.update(overrides)
+    return support.controller_report(**args)
+
+
+def test_controller_report_of_a_supported_controller():
+    found = report()
+    assert found["ready"] is True and found["problems"] == [] and found["warnings"] == []
+    assert found["mitogen_supported"] == ">=0.3.54,<0.4" and found["ansible_core_supported"] == ">=2.21,<2.22"
+    assert found["target_python_min"] == "3.9" and found["collection"] == "0.1.0"
+
+
+def test_controller_report_gives_one_line_per_problem():
+    found = report(ansible_core="2.20.1", python="3.11.4", mitogen=None)
+    assert found["ready"] is False
+    assert len(found["problems"]) == 3 and all("\n" not in p for p in found["problems"])
+    python, core, mitogen = found["problems"]
+    assert "Python 3.11.4" in python and ">= 3.12" in python
+    assert "found 2.20.1" in core and "pip install 'ansible-core>=2.21,<2.22'" in core
+    assert "pip install 'mitogen>=0.3.54,<0.4'" in mitogen
+
+
+def test_deprecation_warning_is_a_warning_only_while_deprecation_warnings_are_on():
+    on = report(deprecation_warnings=True)
+    assert on["ready"] is True and on["problems"] == []
+    assert len(on["warnings"]) == 1 and "deprecation_warnings = False" in on["warnings"][0]
+    assert report(deprecation_warnings=False)["warnings"] == []
+
+
+def test_collection_version_from_manifest_or_galaxy_yml(tmp_path):
+    assert support.collection_version(tmp_path) is None
+    (tmp_path / "galaxy.yml").write_text("namespace: ns\nversion: '1.2.3'\n")
+    assert support.collection_version(tmp_path) == "1.2.3"
+    (tmp_path / "MANIFEST.json").write_text('{"collection_info": {"version": "2.0.0"}}')
+    assert support.collection_version(tmp_path) == "2.0.0"
+
+
+def test_target_python_floor_matches_the_role_default():
+    defaults = (REPO / "roles" / "setup" / "defaults" / "main.yml").read_text()
+    assert 'setup_python_min: "%s"' % ".".join(map(str, support.TARGET_PYTHON_MIN)) in defaults
