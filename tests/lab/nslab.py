@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import fcntl
 import hashlib
 import json
 import os
@@ -193,13 +194,26 @@ class Lab:
 
     # --- root filesystem -------------------------------------------------
     def build_rootfs(self) -> None:
-        """Debootstrap the shared, read-only target filesystem once (cached)."""
-        if (self.rootfs / "etc" / "ns-mitogen-lab").exists() and self.key.exists():
+        """Debootstrap the shared, read-only target filesystem once (cached).
+
+        Labs of other names (other checkouts) share it: the first one builds it
+        while the others wait on a lock beside it.
+        """
+        if self._rootfs_ready():
             return
+        self.rootfs.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.rootfs.with_name(self.rootfs.name + ".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not self._rootfs_ready():
+                self._build_rootfs()
+
+    def _rootfs_ready(self) -> bool:
+        return (self.rootfs / "etc" / "ns-mitogen-lab").exists() and self.key.exists()
+
+    def _build_rootfs(self) -> None:
         for tool in ("debootstrap", "ssh-keygen"):
             if not shutil.which(tool):
                 raise LabError("%s is missing: apt-get install debootstrap openssh-client" % tool)
-        self.rootfs.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.rootfs.with_name(self.rootfs.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
         log = self.rootfs.with_name(self.rootfs.name + ".log")
