@@ -514,8 +514,39 @@ def _invoke_factory(original):
                     invocation.module_name = found.resolved_fqcn
             except Exception:  # pylint: disable=broad-except  # the engine then reports as it would
                 pass
+        check_not_module_replacer(invocation.module_name)
         return original(invocation)
     return invoke
+
+
+# Fix 10: "Module Replacer" modules (#<<INCLUDE_ANSIBLE_MODULE_COMMON>> and no import
+# of their own). The engine has no planner for them and runs them as scripts, which
+# die with a NameError traceback in module_stdout. Fail with one line saying what to
+# change instead. A module that also imports ansible.module_utils runs as new-style.
+_REPLACER = b"#<<INCLUDE_ANSIBLE_MODULE_COMMON>>"
+_NEW_STYLE_IMPORT = re.compile(rb"from ansible(?:_collections|\.module_utils)\.")
+_replacer_by_path: dict[str, bool] = {}
+
+
+def replacer_message(name: str) -> str:
+    return ("module %s uses the Module Replacer (#<<INCLUDE_ANSIBLE_MODULE_COMMON>>), which ns.mitogen cannot run: "
+            "replace that line with 'from ansible.module_utils.basic import *', or run this task in a play "
+            "under a stock strategy" % name)
+
+
+def check_not_module_replacer(name: str) -> None:
+    path = _loaders.module_loader.find_plugin(name, "")
+    if not path:
+        return  # the engine reports a missing module itself
+    if path not in _replacer_by_path:
+        try:
+            with open(path, "rb") as module_file:
+                source = module_file.read()
+            _replacer_by_path[path] = _REPLACER in source and not _NEW_STYLE_IMPORT.search(source)
+        except OSError:
+            _replacer_by_path[path] = False
+    if _replacer_by_path[path]:
+        raise AnsibleError(replacer_message(name))
 
 
 # Fix 3: async tasks of collection modules that import their collection's

@@ -172,3 +172,40 @@ def test_no_spurious_warnings(lab, inventory, strategy, closed):
     else:
         assert any("'finished' of type int was converted to bool" in w for w in warnings), warnings
         assert any("does not have a MANIFEST.json file" in w for w in warnings), warnings
+
+
+# A Module Replacer module, written where the test runs: as a file in the tree it would not pass sanity.
+REPLACER_MODULE = """#!/usr/bin/python
+#<<INCLUDE_ANSIBLE_MODULE_COMMON>>
+def main():
+    module = AnsibleModule(argument_spec={})
+    module.exit_json(changed=False, style='replacer')
+main()
+"""
+REPLACER_PLAYBOOK = """- name: Module Replacer
+  hosts: target1
+  gather_facts: false
+  tasks:
+    - name: Run a Module Replacer module
+      legacy_replacer:
+"""
+
+
+@pytest.mark.parametrize("strategy, closed", STRATEGIES)
+def test_module_replacer_modules_fail_in_one_line(lab, inventory, tmp_path, strategy, closed):
+    (tmp_path / "library").mkdir()
+    (tmp_path / "library" / "legacy_replacer.py").write_text(REPLACER_MODULE)
+    (tmp_path / "replacer.yml").write_text(REPLACER_PLAYBOOK)
+    result = run_playbook(tmp_path / "replacer.yml", inventory, env=strategy, timeout=180)
+    assert result.rc != 0
+    failed = result.results("Run a Module Replacer module")["target1"]
+    if closed:
+        assert failed["msg"] == "Task failed: " + (
+            "module legacy_replacer uses the Module Replacer (#<<INCLUDE_ANSIBLE_MODULE_COMMON>>), which ns.mitogen "
+            "cannot run: replace that line with 'from ansible.module_utils.basic import *', or run this task in a "
+            "play under a stock strategy")
+    else:
+        # The engine runs it as a script, which dies with a traceback.
+        assert "NameError: name 'AnsibleModule' is not defined" in failed["module_stdout"]
+    stock = run_playbook(tmp_path / "replacer.yml", inventory, env={"ANSIBLE_STRATEGY": "linear"}, timeout=180)
+    assert stock.rc == 0 and stock.results("Run a Module Replacer module")["target1"]["style"] == "replacer"
