@@ -98,7 +98,7 @@ def write_workloads(workdir: Path, steps: int, transfer_mib: int) -> dict[str, P
     for i in range(steps):
         (files / ("f%d.txt" % i)).write_text("file %d\n" % i * 20)
     with open(files / "big.bin", "wb") as fh:
-        for _ in range(transfer_mib):
+        for _mib in range(transfer_mib):
             fh.write(os.urandom(1 << 20))
     (workdir / "bench.conf.j2").write_text(
         "# {{ inventory_hostname }} item {{ item }}\n{% for i in range(20) %}key{{ i }} = {{ item * i }}\n{% endfor %}\n")
@@ -477,8 +477,8 @@ def markdown(rows, goals, slope_info, meta) -> str:
     lines += ["| " + " | ".join(c) + " |" for c in table_rows(rows)]
     lines += ["", "## Targets", "", "| target | measured | goal | met |", "|---|---|---|---|"]
     for g in goals:
-        lines.append("| %s | %s | %s | %s |" % (g["target"], fmt(g["value"], "%.2f"), g["goal"],
-                                               {True: "yes", False: "**no**", None: "not run"}[g["met"]]))
+        met = {True: "yes", False: "**no**", None: "not run"}[g["met"]]
+        lines.append("| %s | %s | %s | %s |" % (g["target"], fmt(g["value"], "%.2f"), g["goal"], met))
     if slope_info:
         lines += ["", "Scaling (%s, %s, 0 ms): %.3f s per added target (least squares over %s; largest relative "
                   "residual %.2f)." % (slope_info["mode"], slope_info["workload"], slope_info["seconds_per_target"],

@@ -60,7 +60,7 @@ def loop_bars(rows, out: Path) -> None:
 def workload_bars(rows, out: Path) -> None:
     """Every workload on 1 target at 0 ms: wall per mode (log scale)."""
     sel = pick(rows, hosts=1, rtt_ms=0)
-    workloads = [w for w in dict.fromkeys(r["workload"] for r in sel)]
+    workloads = list(dict.fromkeys(r["workload"] for r in sel))
     modes = [m for m in ORDER if any(r["mode"] == m for r in sel)]
     if len(workloads) < 2:
         return
