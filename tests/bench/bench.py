@@ -366,7 +366,7 @@ def summarise(runs: list[dict], steps: int) -> list[dict]:
         floor = index.get(("floor", "stock", row["hosts"], row["rtt_ms"]))
         row["vs_floor"] = round(row["wall_s"] / floor["wall_s"], 2) if floor and row["workload"] != "floor" else None
         base = index.get((row["workload"], row["mode"], row["hosts"], 0))
-        if row["rtt_ms"] > 0 and base and row["steps"]:
+        if row["rtt_ms"] > 0 and base and row["steps"] and row["workload"] != "floor":
             row["round_trips_per_step"] = round(
                 (row["wall_s"] - base["wall_s"]) / (row["steps"] * row["rtt_ms"] / 1000.0), 2)
         else:
