@@ -23,6 +23,7 @@ import json
 import os
 import platform
 import re
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -506,6 +507,10 @@ def rst_section(rows, goals, slope_info, meta, images) -> str:
             meta["duration_s"] / 60.0),
         "",
     ]
+    if meta.get("interrupted"):
+        lines[0] += " Interrupted during repetition %d: the rows show the runs measured." % (meta["reps_done"] + 1)
+    elif meta["reps_done"] < meta["reps"]:
+        lines[0] += " Stopped after %d of %d repetitions by ``--max-minutes``." % (meta["reps_done"], meta["reps"])
     for title, path in images:
         lines += [".. image:: %s" % path, "   :alt: %s" % title, ""]
     lines += ["Results", "^^^^^^^", ""]
@@ -595,17 +600,21 @@ def main(argv=None) -> int:
                         help="docs page whose generated section is rewritten ('' for none)")
     parser.add_argument("--max-minutes", type=float, default=0,
                         help="start no repetition that would end after this many minutes (default: no limit)")
+    parser.add_argument("--from-json", help="run nothing: rewrite every output from this results.json")
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds one run may take")
     args = parser.parse_args(argv)
     if args.reps < 1 or args.steps < 1 or args.transfer_mib < 1:
         raise SystemExit("bench: --reps, --steps and --transfer-mib must be >= 1")
+    if args.from_json:
+        old = json.loads(Path(args.from_json).read_text())
+        return write_outputs(old["runs"], old["meta"], args)
     plan = make_plan(args)
     lab = nslab.Lab.from_env()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     total = sum(len(c["workloads"]) * len(c["modes"]) for c in plan) * args.reps
-    meta = {"command": "./run bench " + " ".join(argv if argv is not None else sys.argv[1:]),
+    meta = {"command": "./run bench " + shlex.join(argv if argv is not None else sys.argv[1:]),
             "started": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "loadavg_start": " ".join(Path("/proc/loadavg").read_text().split()[:3]),
             "reps": args.reps, "steps": args.steps, "transfer_mib": args.transfer_mib, "plan": plan,
@@ -661,11 +670,23 @@ def main(argv=None) -> int:
                                       fmt_bytes(rec["to_bytes"]), rec["ssh_logins"]), flush=True)
                 rep_times.append(time.monotonic() - rep_t0)
                 meta["reps_done"] = rep + 1
+        except KeyboardInterrupt:
+            if not runs:
+                raise
+            meta["interrupted"] = True
+            print("\nbench: interrupted: writing the %d run(s) measured so far" % len(runs), flush=True)
         finally:
             lab.delay_off()
     meta["finished"] = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     meta["duration_s"] = round(time.monotonic() - t_start)
-    rows = summarise(runs, args.steps)
+    return write_outputs(runs, meta, args)
+
+
+def write_outputs(runs: list[dict], meta: dict, args) -> int:
+    """Summary, goals, JSON, markdown, plots and the page section, from the runs."""
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    rows = summarise(runs, meta["steps"])
     goals = targets(rows)
     slope_info = slope(rows)
     data = {"meta": meta, "summary": rows, "targets": goals, "scaling": slope_info, "runs": runs}
