@@ -32,7 +32,8 @@ def test_one_faulty_host_among_fifty(fifty, tmp_path):
     hosts = fifty["hosts"]
     assert len(hosts) == HOSTS
     inventory = write_inventory(tmp_path / "hosts.ini",
-                                [host_line(fifty, h["name"], i, ansible_timeout="8") for i, h in enumerate(hosts, 1)])
+                                [host_line(fifty, h["name"], i, ansible_timeout="8" if i == FAULTY else "60")
+                                 for i, h in enumerate(hosts, 1)])
     play = write_play(tmp_path / "play.yml", """\
     - name: Write a file
       ansible.builtin.copy:
@@ -49,5 +50,6 @@ def test_one_faulty_host_among_fifty(fifty, tmp_path):
     assert result.results("Write a file")[faulty].get("unreachable") is True
     read = result.results("Read it back")
     healthy = [h["name"] for h in hosts if h["name"] != faulty]
+    assert set(read) == set(healthy), {n: result.results("Write a file")[n].get("msg") for n in set(healthy) - set(read)}
     assert {name: read[name]["stdout"] for name in healthy} == {name: name for name in healthy}
     assert all(result.stats[name]["failures"] == 0 and result.stats[name]["unreachable"] == 0 for name in healthy)
