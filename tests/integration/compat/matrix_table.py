@@ -40,7 +40,10 @@ def table(mitogen: str, cells: list[tuple[str, str, str]]) -> list[str]:
     rows = [[core] + [found.get((py, core), "not run") for py in pythons] for core in cores]
     widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
     rule = " ".join("=" * w for w in widths)
-    line = lambda r: " ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip()  # noqa: E731
+
+    def line(row):
+        return " ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip()
+
     day = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
     return (["Latest results of ``./run matrix`` (%s, mitogen %s, the smoke of ``tests/integration/compat``):"
              % (day, mitogen), "", rule, line(header), rule] + [line(r) for r in rows] + [rule])

@@ -17,8 +17,7 @@ from ansible_run import run_playbook
 SMOKE = Path(__file__).parent / "playbooks" / "smoke.yml"
 
 
-@pytest.mark.parametrize("strategy, callback", [("ns.mitogen.linear", ""), ("ns.mitogen.free", ""),
-                                                ("linear", "ns.mitogen.accelerate")])
+@pytest.mark.parametrize("strategy, callback", [("ns.mitogen.linear", ""), ("linear", "ns.mitogen.accelerate")])
 def test_smoke(lab, inventory, strategy, callback):
     result = run_playbook(SMOKE, inventory, "-e", "smoke_dir=/home/deploy/ns-smoke", "-e",
                           "smoke_su_password=%s" % lab["users"]["app"],

@@ -35,7 +35,7 @@ def pythons(lab):
     builds = pyenv_builds()
     missing = [v for v in SUPPORTED + UNSUPPORTED if v not in builds]
     if missing:
-        pytest.fail("pyenv builds missing on this machine: %s (pyenv install them)" % ", ".join(missing))
+        pytest.skip("no pyenv build of Python %s on this machine (pyenv install them)" % ", ".join(missing))
     instance = lab["lab"]
     try:
         for version in SUPPORTED + UNSUPPORTED:

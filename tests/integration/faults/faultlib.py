@@ -54,6 +54,20 @@ def finish(proc: subprocess.Popen, timeout: float = 300) -> PlayResult:
     return PlayResult(proc.returncode, out, err)
 
 
+def kill_processes_of(marker: str) -> None:
+    """SIGKILL this machine's processes whose command line contains `marker` (a test's own temporary path).
+
+    ansible-core starts each worker in its own session, so killing a run's process group leaves
+    a worker that was busy behind; a test that kills a run removes what it started.
+    """
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and marker.encode() in (proc / "cmdline").read_bytes():
+                os.kill(int(proc.name), signal.SIGKILL)
+        except (OSError, ProcessLookupError):
+            continue
+
+
 def target_processes(lab, i: int) -> dict[int, list[str]]:
     """pid (on this machine) -> argv of every process of target i."""
     netns = lab["hosts"][i - 1]["netns"]

@@ -10,7 +10,8 @@ import signal
 import threading
 from pathlib import Path
 
-from faultlib import NS, finish, host_line, start_playbook, target_processes, wait_for, write_inventory, write_play
+from faultlib import (NS, finish, host_line, kill_processes_of, start_playbook, target_processes, wait_for,
+                      write_inventory, write_play)
 
 DEST = "/home/deploy/shared.bin"
 
@@ -67,8 +68,7 @@ def test_overlapping_runs_leave_one_complete_version(lab, tmp_path):
 def test_killed_run_leaves_no_partial_destination(lab, tmp_path):
     big = tmp_path / "big.bin"
     with open(big, "wb") as fh:
-        for _ in range(256):
-            fh.write(os.urandom(1024 * 1024))
+        fh.writelines(os.urandom(1024 * 1024) for _mib in range(256))
     inventory = write_inventory(tmp_path / "hosts.ini", [host_line(lab, "target2", 2)])
     upper = Path(lab["hosts"][1]["upper"])
     on_target = Path(lab["hosts"][1]["root"], DEST.lstrip("/"))
@@ -84,6 +84,7 @@ def test_killed_run_leaves_no_partial_destination(lab, tmp_path):
         os.killpg(proc.pid, signal.SIGKILL)
     finally:
         finish(proc)
+        kill_processes_of(str(tmp_path))
     try:
         # The target's interpreters notice the lost connection and exit.
         wait_for(lambda: not any("mitogen:" in " ".join(a) for a in target_processes(lab, 2).values()), 60,

@@ -101,8 +101,8 @@ def test_passwords_appear_nowhere_on_the_target_nor_in_verbose_output(lab, tmp_p
                     joined = " ".join(argv).encode()
                     found.extend(("target%d process" % i, joined[:120]) for s in secrets if s in joined + environ)
                 if samples[0] % 10 == 0:  # files too, now and then, while the run goes on
-                    found.extend(("target%d file" % i, f) for f in secrets_in_files(Path(lab["hosts"][i - 1]["upper"]),
-                                                                                   secrets))
+                    upper = Path(lab["hosts"][i - 1]["upper"])
+                    found.extend(("target%d file" % i, f) for f in secrets_in_files(upper, secrets))
             done.wait(0.05)
 
     sampler = threading.Thread(target=sample)

@@ -157,8 +157,8 @@ def test_keepalives_notice_a_silent_network_within_the_timeout(timeout):
     ("EOF on stream; last 100 lines received:\nssh: connect to host 10.0.0.1 port 22: Connection refused",
      "ns.mitogen: the connection closed before the target's Python started; last output: "
      "ssh: connect to host 10.0.0.1 port 22: Connection refused"),
-    ("EOF on stream; last 100 lines received:\n", "ns.mitogen: the connection closed before the target's Python "
-                                                   "started; last output: none"),
+    ("EOF on stream; last 100 lines received:\n",
+     "ns.mitogen: the connection closed before the target's Python started; last output: none"),
     ("SSH password was requested, but none specified",
      "ns.mitogen: the target asked for an SSH password and none is set (a key login was refused or no key was "
      "offered): check ansible_user and ansible_ssh_private_key_file, or set ansible_password"),
