@@ -221,17 +221,29 @@ def strict_host_key_checking(ssh_args) -> str | None:
     return None
 
 
+def keepalive_for(timeout) -> tuple[int, int]:
+    """ssh keepalive (interval, count) that notice a silent network within `timeout` seconds."""
+    count = 3
+    return max(1, int(timeout) // (count + 1)), count
+
+
 def _ssh_fixes(original):
     """The engine's ssh arguments, made to behave as the stock ssh connection does.
 
     * mitogen_ssh_debug_level is honoured (the engine ignores it);
     * a StrictHostKeyChecking option in the user's ssh arguments decides host key
       checking, as it does for stock Ansible (the engine put its own option first,
-      and ssh takes the first one).
+      and ssh takes the first one);
+    * Fix 11: a network that goes silent under an open connection makes the host
+      unreachable within the connection timeout: unless mitogen_ssh_keepalive_*
+      are set, ssh keepalives fit in it (the engine's defaults wait 300 s).
     """
     def connect(spec):
         result = original(spec)
         kwargs = result["kwargs"]
+        if spec.mitogen_ssh_keepalive_interval() in (None, "") and \
+                spec.mitogen_ssh_keepalive_count() in (None, "") and kwargs.get("connect_timeout"):
+            kwargs["keepalive_interval"], kwargs["keepalive_count"] = keepalive_for(kwargs["connect_timeout"])
         level = spec.mitogen_ssh_debug_level()
         if level not in (None, ""):
             kwargs["ssh_debug_level"] = int(level)
@@ -413,6 +425,27 @@ def become_timeout_message(step: dict, host) -> str:
             % (kwargs.get("connect_timeout"), step.get("method"), kwargs.get("username"), host))
 
 
+# Fix 12: connection failures in one line that says what to check. The engine
+# passes on ssh's output after a line of its own, or names no cause.
+SSH_PASSWORD_MISSING = "SSH password was requested, but none specified"
+EARLY_EOF = "EOF on stream; last 100 lines received:"
+
+
+def connection_failure_message(text: str) -> str:
+    """The engine's connection failure `text` as one line a user can act on."""
+    if text.strip() == SSH_PASSWORD_MISSING:
+        return ("ns.mitogen: the target asked for an SSH password and none is set (a key login was refused or no "
+                "key was offered): check ansible_user and ansible_ssh_private_key_file, or set ansible_password")
+    head, newline, rest = text.partition("\n")
+    if not newline:
+        return text
+    said = [line.strip() for line in rest.splitlines() if line.strip()]
+    if head.strip() == EARLY_EOF:
+        return ("ns.mitogen: the connection closed before the target's Python started; last output: %s"
+                % (" | ".join(said[-3:]) or "none"))
+    return " | ".join([head.strip()] + said)
+
+
 def _connect_stack_factory(original):
     def _connect_stack(self, stack):
         try:
@@ -420,10 +453,14 @@ def _connect_stack_factory(original):
         except AnsibleConnectionFailure as exc:
             chain = via_chain(self) if len(stack) > 1 else []
             if not chain:
-                raise
+                text = str(exc.message)
+                if connection_failure_message(text) == text:
+                    raise
+                raise AnsibleConnectionFailure(connection_failure_message(text)) from None
             # The engine's message does not say which machine it could not reach.
             raise AnsibleConnectionFailure("%s (%s is reached through mitogen_via: %s; check that each hop is up "
-                                           "and can reach the next)" % (exc.message, self.get_task_var(
+                                           "and can reach the next)" % (connection_failure_message(str(
+                                               exc.message)), self.get_task_var(
                                                "inventory_hostname"), " -> ".join(reversed(chain)))) from None
         except AnsibleError as exc:
             if not str(exc.message).endswith(BECOME_TIMEOUT) or not stack:
@@ -654,6 +691,13 @@ def _load_collections(invocation):
     invocation._extra_sys_paths.update(_collection_dirs)  # pylint: disable=protected-access
 
 
+# Fix 10: a connection lost while a task runs (the target's interpreter killed, the
+# network gone) is reported in words a user can act on; the engine asks for a bug report.
+CALL_ABORTED = ("ns.mitogen: the connection to the target was lost while the task ran (%s): its Python "
+                "interpreter exited or was killed, or the network failed; the task may have run in part, "
+                "and the next task or run connects again")
+
+
 def engine_patches() -> list[Replace]:
     """The collection's fixes to the engine, in the order they are installed."""
     return [
@@ -669,6 +713,7 @@ def engine_patches() -> list[Replace]:
         Replace(_planner.NewStylePlanner, "get_module_map", _get_module_map_factory, factory=True),
         Replace(_mixins.ActionModuleMixin, "_postprocess_response", _postprocess_response_factory, factory=True),
         Replace(_planner, "_load_collections", _load_collections),
+        Replace(_connection.CallChain, "call_aborted_msg", CALL_ABORTED),
     ]
 
 

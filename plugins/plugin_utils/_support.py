@@ -15,7 +15,7 @@ from importlib import metadata
 from pathlib import Path
 
 # Half-open ranges [lower, upper) of release numbers.
-ANSIBLE_CORE_RANGE = ((2, 21), (2, 22))
+ANSIBLE_CORE_RANGE = ((2, 19), (2, 22))  # each release verified by ./run matrix
 MITOGEN_RANGE = ((0, 3, 54), (0, 4))
 
 
@@ -85,8 +85,8 @@ def check_controller() -> str | None:
 
 
 # What the setup role checks beyond the two ranges above.
-CONTROLLER_PYTHON_MIN = (3, 12)  # ansible-core 2.21's own floor
-TARGET_PYTHON_MIN = (3, 9)  # the ansible-core 2.21 module floor
+CONTROLLER_PYTHON_MIN = (3, 12)  # the oldest controller Python the matrix verifies (2.20 and 2.21 need it)
+TARGET_PYTHON_MIN = (3, 9)  # the module floor of ansible-core 2.20 and 2.21; the oldest target Python tested
 STRATEGY_DEPRECATION_SINCE = (2, 19)  # ansible-core warns about every non-builtin strategy from here
 
 
@@ -97,7 +97,7 @@ def controller_report(ansible_core: str, python: str, mitogen: str | None, depre
     warnings = []
     if parse_version(python) < CONTROLLER_PYTHON_MIN:
         minimum = ".".join(map(str, CONTROLLER_PYTHON_MIN))
-        problems.append("the controller runs Python %s but ansible-core %s needs Python >= %s: "
+        problems.append("the controller runs Python %s but ns.mitogen (with ansible-core %s) supports Python >= %s: "
                         "run ansible from a Python >= %s environment" % (python, ansible_core, minimum, minimum))
     for line in (check_ansible_core(ansible_core), check_mitogen(mitogen)):
         if line:

@@ -214,7 +214,8 @@ class Lab:
         for tool in ("debootstrap", "ssh-keygen"):
             if not shutil.which(tool):
                 raise LabError("%s is missing: apt-get install debootstrap openssh-client" % tool)
-        tmp = self.rootfs.with_name(self.rootfs.name + ".tmp")
+        # A build of its own (a lab of an older checkout may build beside it, without the lock).
+        tmp = self.rootfs.with_name("%s.tmp-%d" % (self.rootfs.name, os.getpid()))
         shutil.rmtree(tmp, ignore_errors=True)
         log = self.rootfs.with_name(self.rootfs.name + ".log")
         t0 = time.monotonic()
@@ -225,6 +226,7 @@ class Lab:
                  self.suite, str(tmp), apt_mirror()], stdout=fh, stderr=subprocess.STDOUT)
         if rc != 0:
             tail = log.read_text().splitlines()[-15:]
+            shutil.rmtree(tmp, ignore_errors=True)
             raise LabError("debootstrap failed (see %s):\n%s" % (log, "\n".join(tail)))
         key = tmp.with_name(tmp.name + ".key")
         with contextlib.suppress(FileNotFoundError):
@@ -232,9 +234,13 @@ class Lab:
             key.with_suffix(".key.pub").unlink()
         run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "ns-mitogen-lab", "-f", key)
         self._configure_rootfs(tmp, key.with_name(key.name + ".pub").read_text())
+        try:
+            os.rename(tmp, self.rootfs)
+        except OSError:  # another build finished first: keep that one, and its key
+            shutil.rmtree(tmp, ignore_errors=True)
+            return
         os.replace(key, self.key)
         os.replace(key.with_name(key.name + ".pub"), self.key.with_name(self.key.name + ".pub"))
-        os.rename(tmp, self.rootfs)
         say("root filesystem ready in %.0fs" % (time.monotonic() - t0))
 
     @staticmethod
@@ -349,6 +355,38 @@ class Lab:
         if docker:
             self.docker_up()
         return time.monotonic() - t0
+
+    def shrink(self, hosts: int) -> None:
+        """Remove the targets above the first `hosts` (a test that grew the lab gives it back)."""
+        for ns in self.netns_list():
+            i = int(ns.rsplit("t", 1)[1])
+            if i > hosts:
+                self.remove_host(i)
+        self.write_inventory(hosts)
+
+    def _stop_host(self, i: int) -> None:
+        """Kill every process of target i and unmount its filesystem."""
+        ns, d = self.netns(i), self.host_dir(i)
+
+        def stopped():
+            pids = (run("ip", "netns", "pids", ns, capture=True, check=False) or "").split()
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError, ValueError):
+                    os.kill(int(pid), signal.SIGKILL)
+            return not pids
+
+        if not wait_for(stopped, 10):
+            raise LabError("target %d: its processes did not stop" % i)
+        if run("mountpoint", "-q", d / "merged", check=False) == 0 and run("umount", d / "merged", check=False) != 0:
+            run("umount", "-l", d / "merged")
+
+    def remove_host(self, i: int) -> None:
+        """Stop target i and remove its namespace, link and filesystem."""
+        ns, d = self.netns(i), self.host_dir(i)
+        self._stop_host(i)
+        run("ip", "netns", "del", ns, check=False, quiet=True)
+        run("ip", "link", "del", self.veth(i), check=False, quiet=True)
+        shutil.rmtree(d, ignore_errors=True)
 
     def known_hosts_text(self) -> str:
         """Every target has the root filesystem's host keys: one pattern covers them all,
@@ -551,19 +589,8 @@ class Lab:
 
     def reset_host(self, i: int) -> None:
         """Restart target i from the pristine root filesystem: every change to it is gone."""
-        ns, d = self.netns(i), self.host_dir(i)
-
-        def stopped():
-            pids = (run("ip", "netns", "pids", ns, capture=True, check=False) or "").split()
-            for pid in pids:
-                with contextlib.suppress(ProcessLookupError, ValueError):
-                    os.kill(int(pid), signal.SIGKILL)
-            return not pids
-
-        if not wait_for(stopped, 10):
-            raise LabError("target %d: its processes did not stop" % i)
-        if run("mountpoint", "-q", d / "merged", check=False) == 0 and run("umount", d / "merged", check=False) != 0:
-            run("umount", "-l", d / "merged")
+        d = self.host_dir(i)
+        self._stop_host(i)
         for sub in ("upper", "work"):
             shutil.rmtree(d / sub, ignore_errors=True)
         self._start_host(i)

@@ -143,3 +143,27 @@ def test_unsupported_sudo_flags_fail_with_one_line(flags, needle):
 def test_conflicting_sudo_user_fails():
     with pytest.raises(AnsibleError, match="say -u app but become_user is root"):
         seam.check_sudo_flags(["-u", "app"], "root", "web1")
+
+
+@pytest.mark.parametrize("timeout", [1, 3, 8, 10, 30, 120])
+def test_keepalives_notice_a_silent_network_within_the_timeout(timeout):
+    interval, count = seam.keepalive_for(timeout)
+    assert interval >= 1 and count >= 1
+    # ssh gives up after `count` unanswered probes, one every `interval` seconds.
+    assert interval * (count + 1) <= max(timeout, 4)
+
+
+@pytest.mark.parametrize("engine, want", [
+    ("EOF on stream; last 100 lines received:\nssh: connect to host 10.0.0.1 port 22: Connection refused",
+     "ns.mitogen: the connection closed before the target's Python started; last output: "
+     "ssh: connect to host 10.0.0.1 port 22: Connection refused"),
+    ("EOF on stream; last 100 lines received:\n",
+     "ns.mitogen: the connection closed before the target's Python started; last output: none"),
+    ("SSH password was requested, but none specified",
+     "ns.mitogen: the target asked for an SSH password and none is set (a key login was refused or no key was "
+     "offered): check ansible_user and ansible_ssh_private_key_file, or set ansible_password"),
+    ("SSH password is incorrect", "SSH password is incorrect"),
+    ("first\n  second\n\nthird", "first | second | third"),
+])
+def test_connection_failures_become_one_line(engine, want):
+    assert seam.connection_failure_message(engine) == want

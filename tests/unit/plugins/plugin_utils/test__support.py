@@ -33,7 +33,8 @@ def test_parse_version_rejects_garbage():
 @pytest.mark.parametrize("core, mitogen, ok", [
     ("2.21.0", "0.3.54", True),
     ("2.21.9", "0.3.99", True),
-    ("2.20.9", "0.3.54", False),
+    ("2.19.0", "0.3.54", True),
+    ("2.18.9", "0.3.54", False),
     ("2.22.0", "0.3.54", False),
     ("2.21.5", "0.3.53", False),
     ("2.21.5", "0.4.0", False),
@@ -54,9 +55,9 @@ def test_old_mitogen_names_found_and_wanted_versions():
 
 
 def test_unsupported_core_suggests_stock_strategy():
-    msg = support.check("2.19.3", "0.3.54")
+    msg = support.check("2.18.3", "0.3.54")
     assert "\n" not in msg
-    assert "found 2.19.3" in msg and "stock strategy" in msg
+    assert "found 2.18.3" in msg and "stock strategy" in msg
 
 
 def test_mitogen_range_matches_requirements_txt():
@@ -81,17 +82,17 @@ def report(**overrides):
 def test_controller_report_of_a_supported_controller():
     found = report()
     assert found["ready"] is True and found["problems"] == [] and found["warnings"] == []
-    assert found["mitogen_supported"] == ">=0.3.54,<0.4" and found["ansible_core_supported"] == ">=2.21,<2.22"
+    assert found["mitogen_supported"] == ">=0.3.54,<0.4" and found["ansible_core_supported"] == ">=2.19,<2.22"
     assert found["target_python_min"] == "3.9" and found["collection"] == "0.1.0"
 
 
 def test_controller_report_gives_one_line_per_problem():
-    found = report(ansible_core="2.20.1", python="3.11.4", mitogen=None)
+    found = report(ansible_core="2.18.1", python="3.11.4", mitogen=None)
     assert found["ready"] is False
     assert len(found["problems"]) == 3 and all("\n" not in p for p in found["problems"])
     python, core, mitogen = found["problems"]
     assert "Python 3.11.4" in python and ">= 3.12" in python
-    assert "found 2.20.1" in core and "pip install 'ansible-core>=2.21,<2.22'" in core
+    assert "found 2.18.1" in core and "pip install 'ansible-core>=2.19,<2.22'" in core
     assert "pip install 'mitogen>=0.3.54,<0.4'" in mitogen
 
 
