@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import json
 import os
 import subprocess
@@ -45,6 +46,17 @@ class PlayResult:
     @property
     def stats(self) -> dict[str, dict]:
         return self.data["stats"]
+
+    def seconds(self, task_name: str) -> float:
+        """How long the task called task_name ran, by the json callback's own clock."""
+        for play in self.data["plays"]:
+            for task in play["tasks"]:
+                if task["task"]["name"] == task_name:
+                    span = task["task"]["duration"]
+                    start, end = (datetime.datetime.fromisoformat(span[k].replace("Z", "+00:00"))
+                                  for k in ("start", "end"))
+                    return (end - start).total_seconds()
+        raise AssertionError("task %r did not run" % task_name)
 
 
 # How ns.mitogen is switched on (tests/integration/plugins/conftest.py runs

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import datetime
 import os
 import signal
 import subprocess
@@ -97,16 +96,6 @@ def wait_for(condition, seconds: float, what: str, step: float = 0.1):
             raise AssertionError("%s did not happen within %ss" % (what, seconds))
         time.sleep(step)
 
-
-def task_seconds(result: PlayResult, task_name: str) -> float:
-    """How long a task ran, by the json callback's own clock."""
-    for play in result.data["plays"]:
-        for task in play["tasks"]:
-            if task["task"]["name"] == task_name:
-                span = task["task"]["duration"]
-                start, end = (datetime.datetime.fromisoformat(span[k].replace("Z", "+00:00")) for k in ("start", "end"))
-                return (end - start).total_seconds()
-    raise AssertionError("task %r did not run" % task_name)
 
 
 def one_line(msg: str) -> bool:

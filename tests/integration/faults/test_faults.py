@@ -18,7 +18,7 @@ import time
 import pytest
 
 from ansible_run import run_playbook
-from faultlib import (NS, finish, host_line, one_line, parent_pid, start_playbook, target_processes, task_seconds,
+from faultlib import (NS, finish, host_line, one_line, parent_pid, start_playbook, target_processes,
                       wait_for, write_inventory, write_play)
 
 TIMEOUT = 8  # the connection timeout the tests configure (ansible_timeout)
@@ -133,7 +133,7 @@ def test_unreachable_target_within_the_timeout_the_others_finish(lab, tmp_path, 
     assert outcome.get("unreachable") is True, outcome
     assert one_line(outcome["msg"]), outcome["msg"]
     assert result.rc == 4  # unreachable hosts, and no failed one
-    assert task_seconds(result, faulty_task) <= TIMEOUT * 1.2, task_seconds(result, faulty_task)
+    assert result.seconds(faulty_task) <= TIMEOUT * 1.2, result.seconds(faulty_task)
     assert_others_finished(result)
 
 
@@ -174,4 +174,4 @@ def test_wrong_credentials_fail_fast_and_clearly(lab, tmp_path, case):
     assert one_line(msg) and all(w in msg.lower() for w in words), msg
     assert "wrong-pw" not in result.stdout + result.stderr
     # Well before the 30 s timeout: a refusal is reported as such, not waited out.
-    assert task_seconds(result, "The task") < 20 and took < 60, (task_seconds(result, "The task"), took)
+    assert result.seconds("The task") < 20 and took < 60, (result.seconds("The task"), took)

@@ -115,18 +115,6 @@ def test_sudo_flags_have_the_stock_effects(lab, inventory):
     assert outputs["linear"]["-E -S -n"] == "user=root home=/home/deploy"  # -E keeps the caller's HOME
 
 
-def task_seconds(result, task_name: str) -> float:
-    """How long a task ran, by the json callback's own clock."""
-    import datetime  # pylint: disable=import-outside-toplevel
-
-    for play in result.data["plays"]:
-        for task in play["tasks"]:
-            if task["task"]["name"] == task_name:
-                span = task["task"]["duration"]
-                start, end = (datetime.datetime.fromisoformat(span[k].replace("Z", "+00:00")) for k in ("start", "end"))
-                return (end - start).total_seconds()
-    raise AssertionError("task %r did not run" % task_name)
-
 
 @pytest.mark.parametrize("strategy", ["ns.mitogen.linear", "linear"])
 def test_doas_with_a_password(lab, inventory, tmp_path, strategy):
@@ -219,7 +207,7 @@ def test_wrong_su_password_in_german_fails_fast_and_says_so(lab, inventory, tmp_
                           env=no_locale_env(ANSIBLE_STRATEGY="ns.mitogen.linear", ANSIBLE_TIMEOUT="30"), timeout=120)
     assert result.rc != 0
     assert "password is incorrect" in result.results("Su to app")["target1"]["msg"]
-    assert task_seconds(result, "Su to app") < 15  # su's own failure delay, not the 30 s timeout
+    assert result.seconds("Su to app") < 15  # su's own failure delay, not the 30 s timeout
 
 
 HANG_PLAY = """---
@@ -256,5 +244,5 @@ def test_a_hanging_become_ends_within_the_timeout(lab, inventory, tmp_path):
     outcome = result.results("Hanging become")["target1"]
     assert outcome.get("unreachable") is True, outcome  # as stock Ansible reports a become prompt timeout
     assert "Timeout (15s) waiting for privilege escalation (sudo to root)" in outcome["msg"], outcome
-    assert 15 <= task_seconds(result, "Hanging become") <= 16.5
+    assert 15 <= result.seconds("Hanging become") <= 16.5
     assert left.strip() == "", "the hanging become process was left running"
