@@ -691,7 +691,7 @@ def _load_collections(invocation):
     invocation._extra_sys_paths.update(_collection_dirs)  # pylint: disable=protected-access
 
 
-# Fix 10: a connection lost while a task runs (the target's interpreter killed, the
+# Fix 13: a connection lost while a task runs (the target's interpreter killed, the
 # network gone) is reported in words a user can act on; the engine asks for a bug report.
 CALL_ABORTED = ("ns.mitogen: the connection to the target was lost while the task ran (%s): its Python "
                 "interpreter exited or was killed, or the network failed; the task may have run in part, "
