@@ -97,6 +97,5 @@ def wait_for(condition, seconds: float, what: str, step: float = 0.1):
         time.sleep(step)
 
 
-
 def one_line(msg: str) -> bool:
     return bool(msg) and "\n" not in msg.strip()

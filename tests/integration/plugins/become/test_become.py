@@ -115,7 +115,6 @@ def test_sudo_flags_have_the_stock_effects(lab, inventory):
     assert outputs["linear"]["-E -S -n"] == "user=root home=/home/deploy"  # -E keeps the caller's HOME
 
 
-
 @pytest.mark.parametrize("strategy", ["ns.mitogen.linear", "linear"])
 def test_doas_with_a_password(lab, inventory, tmp_path, strategy):
     play = one_task(tmp_path, "become: true\nbecome_method: ns.mitogen.doas\nvars:\n  ansible_user: admin\n"
