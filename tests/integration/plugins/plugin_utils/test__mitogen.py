@@ -209,3 +209,51 @@ def test_module_replacer_modules_fail_in_one_line(lab, inventory, tmp_path, stra
         assert "NameError: name 'AnsibleModule' is not defined" in failed["module_stdout"]
     stock = run_playbook(tmp_path / "replacer.yml", inventory, env={"ANSIBLE_STRATEGY": "linear"}, timeout=180)
     assert stock.rc == 0 and stock.results("Run a Module Replacer module")["target1"]["style"] == "replacer"
+
+
+def service_calls(output: str) -> dict[str, int]:
+    """How often each multiplexer service was called, from a -vvv run with MITOGEN_LOG_LEVEL=DEBUG."""
+    calls: dict[str, int] = {}
+    for line in output.splitlines():
+        marker = line.find("calling service ")
+        if marker >= 0:
+            name = line[marker + len("calling service "):].split(" ", 1)[0]
+            calls[name] = calls.get(name, 0) + 1
+    return calls
+
+
+@pytest.mark.parametrize("strategy, closed", STRATEGIES)
+def test_loop_items_share_their_connection(lab, inventory, strategy, closed):
+    proc = subprocess.run(["ansible-playbook", "-vvv", "-i", inventory, str(PLAYBOOKS / "loop_services.yml")],
+                          env=activation_env(dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_DEPRECATION_WARNINGS="False",
+                                                  MITOGEN_LOG_LEVEL="DEBUG", **strategy)),
+                          capture_output=True, text=True, check=False, timeout=120)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    calls = service_calls(proc.stdout + proc.stderr)
+    per_loop = {name: calls.get(name, 0) for name in (
+        "ansible_mitogen.services.ContextService.get", "ansible_mitogen.services.ContextService.put",
+        "ansible_mitogen.services.ModuleDepService.scan", "mitogen.service.PushFileService.propagate_paths_and_modules")}
+    # Five items: the engine asks the multiplexer four times for each; ns.mitogen once per loop.
+    assert per_loop == dict.fromkeys(per_loop, 1 if closed else 5), calls
+
+
+def test_loop_items_reconnect_when_they_must(lab, inventory):
+    result = run_playbook(PLAYBOOKS / "loop_connection.yml", inventory, env=NS, timeout=180)
+    items = {name: result.results(name)["target1"]["results"] for name in (
+        "Interpreter of each item", "A different user per item", "Failing items between good ones",
+        "The second item kills the interpreter", "The interpreter dies after the second item")}
+    # The items of a loop run in one interpreter.
+    assert len({r["stdout"] for r in items["Interpreter of each item"]}) == 1
+    # A new become user per item gets its own connection, and the same user finds it again.
+    assert [r["stdout"] for r in items["A different user per item"]] == ["root", "app", "app", "guest", "root"]
+    # A failed item leaves nothing behind for the next one.
+    assert [r.get("rc") for r in items["Failing items between good ones"]] == [1, 0, 3, 0]
+    # The interpreter killed under item 2: item 2 is lost, items 3 and 4 run in a new interpreter.
+    first, killed, third, fourth = items["The second item kills the interpreter"]
+    assert killed.get("unreachable") or killed.get("failed"), killed
+    assert not third.get("failed") and not third.get("unreachable"), third
+    assert third["stdout"] == fourth["stdout"] != first["stdout"]
+    # Gone between two items: the next item connects again.
+    first, _killer, third, fourth = items["The interpreter dies after the second item"]
+    assert not third.get("failed") and not third.get("unreachable"), third
+    assert third["stdout"] == fourth["stdout"] != first["stdout"]
