@@ -8,7 +8,9 @@ lab targets it needs, runs every selected (workload, mode) pair in interleaved
 order (A B A B ...) for each condition (targets, RTT), measures each run, and
 writes JSON, a markdown table, PNG plots and the generated part of the docs page.
 
-Measured per run: wall time; controller CPU (user+system of the ansible-playbook
+Measured per run: wall time; for the longest loop, the first item's time from the
+task's start and the median time per item after it (callback_plugins/bench_items.py);
+controller CPU (user+system of the ansible-playbook
 process tree, from wait4); whole-machine CPU (/proc/stat busy time, targets
 included); bytes and packets each way per target (the lab's veth counters); SSH
 logins per target (sshd's "Accepted" log lines); peak memory per target (sum of
@@ -240,6 +242,11 @@ class Runner:
             ANSIBLE_SSH_CONTROL_PATH_DIR=str(control_dir), ANSIBLE_LOCAL_TEMP=str(self.workdir / "tmp"),
         )
         env.update(mode_env(mode))
+        # Loop item timing (callback_plugins/bench_items.py), beside the mode's own callbacks.
+        items_file = self.workdir / ("items-%s.json" % run_id)
+        env["ANSIBLE_CALLBACK_PLUGINS"] = str(HERE / "callback_plugins")
+        env["ANSIBLE_CALLBACKS_ENABLED"] = ",".join(filter(None, [env.get("ANSIBLE_CALLBACKS_ENABLED"), "bench_items"]))
+        env["NSM_BENCH_ITEMS_FILE"] = str(items_file)
         inodes = {os.stat("/run/netns/%s" % t["netns"]).st_ino: t["name"] for t in targets}
         cmd = ["ansible-playbook", "-i", info["inventory"], "--limit", ",".join(names),
                str(self.playbooks[workload]), "-e", "run_id=" + run_id]
@@ -288,10 +295,17 @@ class Runner:
         def mean(key):
             return statistics.fmean(p[key] for p in per_target.values())
 
+        try:
+            items = json.loads(items_file.read_text())
+            items_file.unlink()
+        except (OSError, ValueError):
+            items = {}
+
         return {
             "workload": workload, "mode": mode, "hosts": hosts, "steps": None,
             "wall_s": round(wall, 3),
             "controller_cpu_s": round(usage.ru_utime + usage.ru_stime, 3),
+            "first_item_s": items.get("first_item_s"), "item_ms": items.get("item_ms"),
             "machine_cpu_s": round(busy, 3),
             "to_bytes": round(mean("to_bytes")), "from_bytes": round(mean("from_bytes")),
             "to_packets": round(mean("to_packets")), "from_packets": round(mean("from_packets")),
@@ -357,14 +371,14 @@ def summarise(runs: list[dict], steps: int) -> list[dict]:
             keys.append(key)
     rows = []
     metrics = ("wall_s", "controller_cpu_s", "machine_cpu_s", "to_bytes", "from_bytes", "to_packets",
-               "from_packets", "ssh_logins", "peak_rss_mb")
+               "from_packets", "ssh_logins", "peak_rss_mb", "first_item_s", "item_ms")
     for key in keys:
         these = [r for r in runs if (r["workload"], r["mode"], r["hosts"], r["rtt_ms"]) == key]
         row = dict(zip(("workload", "mode", "hosts", "rtt_ms"), key))
         row["reps"] = len(these)
         row["steps"] = these[0]["steps"]
         for m in metrics:
-            row[m] = median([r[m] for r in these])
+            row[m] = median([r.get(m) for r in these])
         row["wall_min_s"] = min(r["wall_s"] for r in these)
         row["wall_max_s"] = max(r["wall_s"] for r in these)
         rows.append(row)
@@ -461,7 +475,7 @@ def fmt(v, spec="%.1f"):
 
 
 COLUMNS = ("workload", "mode", "targets", "RTT", "wall s", "ctl CPU s", "machine CPU s", "sent/target",
-           "received/target", "pkts out/in", "ssh logins", "peak MB", "vs stock", "vs floor", "RT/step")
+           "received/target", "pkts out/in", "ssh logins", "peak MB", "1st item s", "ms/item", "vs stock", "vs floor", "RT/step")
 
 
 def table_rows(rows: list[dict]) -> list[list[str]]:
@@ -471,6 +485,7 @@ def table_rows(rows: list[dict]) -> list[list[str]]:
                     fmt(r["controller_cpu_s"], "%.2f"), fmt(r["machine_cpu_s"], "%.2f"), fmt_bytes(r["to_bytes"]),
                     fmt_bytes(r["from_bytes"]), "%s/%s" % (fmt(r["to_packets"], "%d"), fmt(r["from_packets"], "%d")),
                     fmt(r["ssh_logins"], "%g"), fmt(r["peak_rss_mb"]),
+                    fmt(r.get("first_item_s"), "%.2f"), fmt(r.get("item_ms"), "%.1f"),
                     fmt(r["speedup_vs_stock"], "%.2fx"), fmt(r["vs_floor"], "%.2fx"),
                     fmt(r["round_trips_per_step"], "%.2f")])
     return out
@@ -685,7 +700,9 @@ def main(argv=None) -> int:
                                   "%5.2f s ctl CPU, %6.2f s machine CPU, %s sent/target, %g ssh login(s)" % (
                                       done, total, elapsed, cond["hosts"], cond["rtt"], workload, mode, rep + 1,
                                       rec["wall_s"], rec["controller_cpu_s"], rec["machine_cpu_s"],
-                                      fmt_bytes(rec["to_bytes"]), rec["ssh_logins"]), flush=True)
+                                      fmt_bytes(rec["to_bytes"]), rec["ssh_logins"])
+                                  + ("" if rec["item_ms"] is None else ", first item %.2f s, %.1f ms/item" % (
+                                      rec["first_item_s"], rec["item_ms"])), flush=True)
                 rep_times.append(time.monotonic() - rep_t0)
                 meta["reps_done"] = rep + 1
         except TimeoutError:

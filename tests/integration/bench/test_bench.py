@@ -42,6 +42,10 @@ def test_tiny_bench_writes_every_metric(lab, tmp_path):
         assert by["loop-100", mode]["ssh_logins"] == 1
         assert by["loop-100", mode]["to_bytes"] > 10_000 and by["loop-100", mode]["peak_rss_mb"] > 1
     assert by["floor", "stock"]["ssh_logins"] == 0
+    # Item timing of the loop: the first item (connection included) and the time per item after it.
+    for run in data["runs"]:
+        assert run["first_item_s"] > 0 and run["item_ms"] > 0, run
+        assert run["first_item_s"] + run["item_ms"] * 2 / 1000 < run["wall_s"], run
     assert by["floor", "stock"]["to_bytes"] < 5_000
 
     rows = {(r["workload"], r["mode"]): r for r in data["summary"]}
