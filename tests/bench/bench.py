@@ -612,7 +612,7 @@ def versions() -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="./run bench", description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--profile", choices=("docs", "custom"), default="custom",
-                        help="docs: the committed results (about 25 minutes on 2 cores); custom: the selections")
+                        help="docs: the conditions of the committed results (about 30 minutes on 2 cores, 50 with --scale); custom: the selections")
     parser.add_argument("--workloads", help="comma list of %s (default loop-100,floor)" % ", ".join(WORKLOADS))
     parser.add_argument("--modes", help="comma list of %s (default stock,engine,ns-linear,callback)"
                         % ", ".join(MODES))
