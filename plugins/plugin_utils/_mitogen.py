@@ -449,7 +449,7 @@ def connection_failure_message(text: str) -> str:
 def _connect_stack_factory(original):
     def _connect_stack(self, stack):
         try:
-            return original(self, stack)
+            result = original(self, stack)
         except AnsibleConnectionFailure as exc:
             chain = via_chain(self) if len(stack) > 1 else []
             if not chain:
@@ -468,6 +468,8 @@ def _connect_stack_factory(original):
             # A become step that never answered: unreachable, as under stock Ansible, and saying what waited.
             raise AnsibleConnectionFailure(become_timeout_message(stack[-1], self.get_task_var(
                 "inventory_hostname"))) from None
+        hold(self, stack)
+        return result
     return _connect_stack
 
 
@@ -722,18 +724,13 @@ class HeldConnection:
         self.alive = False
 
 
-def _connect_factory(original):
-    def _connect(self):
-        if self.connected:
-            return None
-        result = original(self)
-        held = HeldConnection(self._build_stack())  # pylint: disable=protected-access
-        import mitogen.core  # pylint: disable=import-outside-toplevel
+def hold(connection, stack) -> None:
+    """Remember what the connection just made was made for: the key _build_stack() gives."""
+    import mitogen.core  # pylint: disable=import-outside-toplevel
 
-        mitogen.core.listen(self.context, "disconnect", held.lost)
-        self.ns_mitogen_held = held
-        return result
-    return _connect
+    held = HeldConnection((connection.get_task_var("inventory_hostname"), stack))
+    mitogen.core.listen(connection.context, "disconnect", held.lost)
+    connection.ns_mitogen_held = held
 
 
 def _on_action_run_factory(original):
@@ -807,7 +804,6 @@ def engine_patches() -> list[Replace]:
         Replace(_mixins.ActionModuleMixin, "_postprocess_response", _postprocess_response_factory, factory=True),
         Replace(_planner, "_load_collections", _load_collections),
         Replace(_connection.CallChain, "call_aborted_msg", CALL_ABORTED),
-        Replace(_connection.Connection, "_connect", _connect_factory, factory=True),
         Replace(_connection.Connection, "on_action_run", _on_action_run_factory, factory=True),
         Replace(_planner, "_propagate_deps", _propagate_deps_factory, factory=True),
     ]
