@@ -47,7 +47,7 @@ seealso:
 
 from ansible.plugins.callback import CallbackBase
 
-from ansible_collections.ns.mitogen.plugins.plugin_utils._mitogen import accelerator
+from ansible_collections.ns.mitogen.plugins.plugin_utils._accelerate import accelerator
 
 
 class CallbackModule(CallbackBase):

@@ -93,8 +93,11 @@ extends_documentation_fragment:
   - ns.mitogen.connection
 """
 
-from ansible_collections.ns.mitogen.plugins.plugin_utils._mitogen import connection_class
+from ansible_collections.ns.mitogen.plugins.plugin_utils._connection import MitogenConnection
+from ansible_collections.ns.mitogen.plugins.plugin_utils._engine import DockerConnection
 
 
-class Connection(connection_class("docker")):
+class Connection(MitogenConnection, DockerConnection):
     """community.docker.docker, executed over Mitogen."""
+
+    ns_mitogen_kind = "docker"

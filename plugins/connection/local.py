@@ -18,8 +18,11 @@ extends_documentation_fragment:
   - ns.mitogen.connection
 """
 
-from ansible_collections.ns.mitogen.plugins.plugin_utils._mitogen import connection_class
+from ansible_collections.ns.mitogen.plugins.plugin_utils._connection import MitogenConnection
+from ansible_collections.ns.mitogen.plugins.plugin_utils._engine import LocalConnection
 
 
-class Connection(connection_class("local")):
+class Connection(MitogenConnection, LocalConnection):
     """ansible.builtin.local, executed over Mitogen."""
+
+    ns_mitogen_kind = "local"

@@ -365,8 +365,11 @@ extends_documentation_fragment:
   - ns.mitogen.connection
 """
 
-from ansible_collections.ns.mitogen.plugins.plugin_utils._mitogen import connection_class
+from ansible_collections.ns.mitogen.plugins.plugin_utils._connection import MitogenConnection
+from ansible_collections.ns.mitogen.plugins.plugin_utils._engine import SshConnection
 
 
-class Connection(connection_class("ssh")):
+class Connection(MitogenConnection, SshConnection):
     """ansible.builtin.ssh, executed over Mitogen."""
+
+    ns_mitogen_kind = "ssh"

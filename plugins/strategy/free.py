@@ -15,8 +15,10 @@ extends_documentation_fragment:
   - ns.mitogen.strategy
 """
 
-from ansible_collections.ns.mitogen.plugins.plugin_utils._mitogen import strategy_class
+from ansible.plugins.strategy.free import StrategyModule as FreeStrategy
+
+from ansible_collections.ns.mitogen.plugins.plugin_utils._play import EngineStrategy
 
 
-class StrategyModule(strategy_class("free")):
+class StrategyModule(EngineStrategy, FreeStrategy):
     """ansible.builtin.free, executed over Mitogen."""

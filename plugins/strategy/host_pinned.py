@@ -16,8 +16,10 @@ extends_documentation_fragment:
   - ns.mitogen.strategy
 """
 
-from ansible_collections.ns.mitogen.plugins.plugin_utils._mitogen import strategy_class
+from ansible.plugins.strategy.host_pinned import StrategyModule as HostPinnedStrategy
+
+from ansible_collections.ns.mitogen.plugins.plugin_utils._play import EngineStrategy
 
 
-class StrategyModule(strategy_class("host_pinned")):
+class StrategyModule(EngineStrategy, HostPinnedStrategy):
     """ansible.builtin.host_pinned, executed over Mitogen."""

@@ -15,8 +15,10 @@ extends_documentation_fragment:
   - ns.mitogen.strategy
 """
 
-from ansible_collections.ns.mitogen.plugins.plugin_utils._mitogen import strategy_class
+from ansible.plugins.strategy.linear import StrategyModule as LinearStrategy
+
+from ansible_collections.ns.mitogen.plugins.plugin_utils._play import EngineStrategy
 
 
-class StrategyModule(strategy_class("linear")):
+class StrategyModule(EngineStrategy, LinearStrategy):
     """ansible.builtin.linear, executed over Mitogen."""

@@ -1,23 +1,35 @@
 # Copyright (c) ns.mitogen contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Unit tests import the collection as installed from its tarball (./run setup)."""
+"""Unit tests import the collection from this checkout, through ansible-core's collection loader.
+
+``ansible_collections.ns.mitogen`` is this checkout (a link under .work/unit),
+placed before ANSIBLE_COLLECTIONS_PATH, so the tests need the venv that
+``./run setup`` makes and nothing built or installed.
+"""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from ansible.plugins.loader import init_plugin_loader
 
-
-def _installed_collections_root():
-    for path in os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(os.pathsep):
-        if os.path.isdir(os.path.join(path, "ansible_collections", "ns", "mitogen")):
-            return path
-    return None
+REPO = Path(__file__).resolve().parents[2]
+ROOT = REPO / ".work" / "unit"
 
 
-ROOT = _installed_collections_root()
-if ROOT is None:
-    raise SystemExit("ns.mitogen is not installed on ANSIBLE_COLLECTIONS_PATH: run ./run setup, then eval \"$(./run env)\"")
+def _link_checkout() -> None:
+    link = ROOT / "ansible_collections" / "ns" / "mitogen"
+    if link.is_symlink() and link.resolve() == REPO:
+        return
+    link.parent.mkdir(parents=True, exist_ok=True)
+    if link.is_symlink():
+        link.unlink()
+    link.symlink_to(REPO, target_is_directory=True)
+
+
+_link_checkout()
+_PATHS = [str(ROOT)] + [p for p in os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(os.pathsep) if p]
+os.environ["ANSIBLE_COLLECTIONS_PATH"] = os.pathsep.join(_PATHS)
 # Ansible's own collection finder serves `import ansible_collections...` and the plugin loaders alike.
-init_plugin_loader(os.environ["ANSIBLE_COLLECTIONS_PATH"].split(os.pathsep))
+init_plugin_loader(_PATHS)

@@ -1,0 +1,81 @@
+# Copyright (c) ns.mitogen contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Play activation: the patches of a play, installed when it starts and removed when it ends.
+
+Private: not a public API. ``EngineStrategy`` is what every ns.mitogen strategy
+(and every play the callback accelerates) is made of, over a builtin strategy:
+``class StrategyModule(EngineStrategy, LinearStrategy)``. When a play starts it
+checks the controller and that the engine still has every attribute a patch
+replaces, then installs ``PATCHES`` in order; when the play ends it removes
+them, so plays under stock strategies in the same run see stock Ansible.
+"""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleError
+
+from ansible_collections.ns.mitogen.plugins.plugin_utils import _connect, _engine, _failures, _loop, _modules, _names
+from ansible_collections.ns.mitogen.plugins.plugin_utils._state import PlayState
+
+# In the order they are installed: a later patch of the same engine symbol wraps the earlier one.
+PATCHES: tuple[_engine.Patch, ...] = (
+    # names, read by the engine's AnsibleWrappers when its own run() starts, after ours
+    _names.FQCN_CONNECTIONS,
+    # connecting: the method table first, then its entries
+    _connect.METHOD_TABLE,
+    _connect.SSH_DEBUG_LEVEL,
+    _connect.SSH_HOST_KEY_CHECKING,
+    _connect.SSH_KEEPALIVE,
+    _connect.DOCKER_PATH,
+    _connect.SUDO_FLAGS,
+    _connect.DOAS,
+    _connect.SU_MARKED,
+    _connect.SU_PROMPTS,
+    # failures of connecting and of calls in flight
+    _failures.UNSUPPORTED_METHOD,
+    _failures.CONNECT_FAILURE,
+    _failures.BECOME_TIMEOUT,
+    _failures.LOST_CONNECTION,
+    # loop items keep their connection
+    _loop.REMEMBER,
+    _loop.KEPT,
+    _loop.MODULE_MAP,
+    _loop.PUSHED_ONCE,
+    # modules: which one, how it runs, what it answers
+    _modules.FORK_MODULES,
+    _modules.MODULE_REPLACER,
+    _modules.COLLECTIONS_KEYWORD,
+    _modules.ASYNC_MODULE_UTILS,
+    _modules.ASYNC_FLAGS,
+    _modules.COLLECTION_SCAN,
+)
+
+
+def engine_problem(patches=PATCHES) -> str | None:
+    """One line saying why the engine cannot run this play with ns.mitogen's patches, or None."""
+    problem = _engine.controller_problem()
+    if problem is None:
+        problem = next(filter(None, map(_engine.shape_problem, patches)), None)
+    return problem
+
+
+class EngineStrategy(_engine.EngineStrategyMixin):
+    """The engine's strategy mix-in with ns.mitogen's play activation around it."""
+
+    def __init__(self, *args, **kwargs):
+        _engine.check_controller()
+        super().__init__(*args, **kwargs)
+
+    def run(self, iterator, play_context, result=0):
+        problem = engine_problem()
+        if problem is not None:
+            raise AnsibleError(problem)
+        PlayState.begin(_modules.configured_fork_modules())
+        installed = _engine.Installed()
+        try:
+            for patch in PATCHES:
+                installed.install(patch)
+            return super().run(iterator, play_context, result)
+        finally:
+            installed.remove_all()
+            PlayState.begin()

@@ -1,0 +1,71 @@
+# Copyright (c) ns.mitogen contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Names: one canonical engine name for every spelling."""
+
+from __future__ import annotations
+
+import pytest
+from ansible.playbook.play_context import PlayContext
+from ansible.plugins.loader import become_loader, connection_loader, module_loader
+
+from ansible_collections.ns.mitogen.plugins.plugin_utils import _names
+from ansible_collections.ns.mitogen.plugins.plugin_utils._state import PlayState
+
+
+@pytest.fixture(autouse=True)
+def fresh_state():
+    PlayState.begin()
+
+
+@pytest.mark.parametrize("name, loaders, want", [
+    ("ssh", (connection_loader,), "ssh"),
+    ("ansible.builtin.ssh", (connection_loader,), "ssh"),
+    ("ansible.legacy.ssh", (connection_loader,), "ssh"),
+    ("smart", (connection_loader,), "ssh"),
+    ("ns.mitogen.sudo", (become_loader,), "sudo"),
+    ("ansible.builtin.sudo", (become_loader, connection_loader), "sudo"),
+    ("community.general.doas", (), "doas"),
+    ("community.docker.docker", (), "docker"),
+    ("ansible.legacy.paramiko_ssh", (), "paramiko_ssh"),
+    ("command", (module_loader,), "ansible.builtin.command"),
+    ("ansible.legacy.command", (module_loader,), "ansible.builtin.command"),
+    ("my.own.plugin", (), "my.own.plugin"),
+])
+def test_canonical_names(name, loaders, want):
+    assert _names.canonical(name, loaders) == want
+
+
+def test_resolution_is_cached_per_play():
+    _names.resolve(connection_loader, "ssh")
+    assert ("ansible.plugins.connection", "ssh") in PlayState.current.resolved
+    PlayState.begin()
+    assert PlayState.current.resolved == {}
+
+
+@pytest.mark.parametrize("name, want", [
+    ("ssh", "ssh"), ("ansible.builtin.ssh", "ssh"), ("smart", "ssh"), ("ansible.builtin.local", "local"),
+    ("community.docker.docker", "docker"), ("paramiko", None), ("ns.mitogen.ssh", None), ("mitogen_ssh", None),
+    ("", None), (None, None),
+])
+def test_engine_connection_redirects_only_what_the_engine_implements(name, want):
+    assert _names.engine_connection(name) == want
+
+
+def test_our_own_connections_are_ours():
+    assert _names.is_ours("ns.mitogen.local") and not _names.is_ours("local") and not _names.is_ours(None)
+
+
+def test_fqcn_connection_names_patch_asks_the_engine_for_its_own_plugin(monkeypatch):
+    asked = []
+    monkeypatch.setattr(_names._engine.loaders, "connection_loader__get_with_context",
+                        lambda name, *args, **kwargs: asked.append(name))
+    get = _names.FQCN_CONNECTIONS.make(None)
+    play = PlayContext()
+    play.connection = "ansible.builtin.ssh"
+    for name in ("ansible.builtin.ssh", "smart", "paramiko"):
+        get(name, play)
+    play.connection = "paramiko"
+    get("ssh", play)  # as the engine does: only when the play's own connection is redirected
+    play.connection = "ns.mitogen.ssh"
+    get("ansible.builtin.local", play)
+    assert asked == ["mitogen_ssh", "mitogen_ssh", "paramiko", "ssh", "mitogen_local"]
