@@ -136,7 +136,8 @@ SSH_KEEPALIVE = _engine.Patch(
     name="ssh-keepalive-within-timeout",
     target=CONNECTION_METHOD + "['ssh']",
     why="A network that goes silent under an open connection makes the host unreachable within the connection "
-        "timeout (unless mitogen_ssh_keepalive_* are set); the engine alone waited about 300 s.",
+        "timeout (unless mitogen_ssh_keepalive_interval or mitogen_ssh_keepalive_count is set); the engine alone "
+        "waited about 300 s.",
     test="tests/integration/faults/test_faults.py::test_unreachable_target_within_the_timeout_the_others_finish",
     make=lambda original: _method(original, _ssh_keepalive),
     shape=METHOD_SHAPE,

@@ -29,14 +29,9 @@ from ansible.plugins.connection import ConnectionBase
 from ansible_collections.ns.mitogen.plugins.plugin_utils import _support
 
 try:
-    import ansible_mitogen.connection as connection
-    import ansible_mitogen.loaders as loaders
-    import ansible_mitogen.mixins as mixins
-    import ansible_mitogen.planner as planner
-    import ansible_mitogen.process as process
-    import ansible_mitogen.services as services
-    import ansible_mitogen.strategy as strategy
-    import ansible_mitogen.transport_config as transport_config
+    # loaders and transport_config are for the other seam modules
+    from ansible_mitogen import (  # pylint: disable=unused-import
+        connection, loaders, mixins, planner, process, services, strategy, transport_config)
 except ImportError as exc:  # reported when a play starts, never at import
     connection = loaders = mixins = planner = process = services = strategy = transport_config = None
     ENGINE_IMPORT_ERROR: Exception | None = exc

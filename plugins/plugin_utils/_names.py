@@ -94,8 +94,8 @@ def _fqcn_connections(original):  # pylint: disable=unused-argument  # replaces 
         if short and args and isinstance(args[0], PlayContext) and engine_connection(args[0].connection) is None \
                 and not is_ours(args[0].connection):
             short = None  # as the engine does: only when the play's own connection is redirected
-        return _engine.loaders.connection_loader__get_with_context("mitogen_" + short if short else name,
-                                                                    *args, **kwargs)
+        name = "mitogen_" + short if short else name
+        return _engine.loaders.connection_loader__get_with_context(name, *args, **kwargs)
     return wrap_connection_loader__get_with_context
 
 

@@ -152,8 +152,8 @@ def fresh_key(tmp_path):
 def test_wrong_credentials_fail_fast_and_clearly(lab, tmp_path, case):
     if case == "wrong ssh key":
         line = host_line(lab, "target1", 1, ansible_ssh_private_key_file=fresh_key(tmp_path))
-        want_unreachable, words = True, ("ssh password was requested, but none specified; ns.mitogen:",
-                                          "ansible_ssh_private_key_file")
+        want_unreachable = True
+        words = ("ssh password was requested, but none specified; ns.mitogen:", "ansible_ssh_private_key_file")
     elif case == "wrong ssh password":
         line = host_line(lab, "target1", 1, ansible_ssh_private_key_file=None, ansible_password="wrong-pw",
                          ansible_ssh_extra_args="-o PubkeyAuthentication=no")

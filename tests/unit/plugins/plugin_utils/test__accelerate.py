@@ -22,7 +22,7 @@ def test_an_accelerated_class_is_made_once_per_base_and_keeps_its_name():
 def test_a_builtin_strategy_instance_is_accelerated_and_others_are_left_alone(capsys):
     accelerator = _accelerate.Accelerator()
     linear = LinearStrategy.__new__(LinearStrategy)
-    assert type(accelerator.accelerate("linear", linear)) is _accelerate.accelerated_class(LinearStrategy)
+    assert accelerator.accelerate("linear", linear).__class__ is _accelerate.accelerated_class(LinearStrategy)
     assert _accelerate.runs_engine(linear)
     assert accelerator.accelerate("linear", linear) is linear  # not twice
 
@@ -32,7 +32,7 @@ def test_a_builtin_strategy_instance_is_accelerated_and_others_are_left_alone(ca
     other = ThirdParty()
     accelerator.accelerate("some.collection.fast", other)
     accelerator.accelerate("some.collection.fast", other)
-    assert type(other) is ThirdParty
+    assert other.__class__ is ThirdParty
     assert capsys.readouterr().err.count("plays with strategy some.collection.fast run without Mitogen") == 1
 
 

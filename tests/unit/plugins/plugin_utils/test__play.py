@@ -89,13 +89,18 @@ def test_a_play_leaves_the_engine_as_it_found_it():
     assert [_engine._current(p.target) for p in _play.PATCHES] == before  # pylint: disable=protected-access
 
 
+def rst_text(text: str) -> str:
+    """Plain text as reStructuredText: '*' and a word's trailing '_' (a reference) escaped."""
+    return re.sub(r"(\w)_(?=\W|$)", r"\1\\_", text.replace("*", "\\*"))
+
+
 def render() -> str:
     """The usage guide's fix list, from the patch objects."""
     lines = [BEGIN, "", ".. list-table::", "   :header-rows: 1", "   :widths: 20 25 55", "",
              "   * - Patch", "     - Replaces", "     - Why, and the test that shows it"]
     for patch in _play.PATCHES:
         lines += ["   * - ``%s``" % patch.name, "     - ``%s``" % patch.target,
-                  "     - %s" % patch.why.replace("*", "\\*"), "", "       ``%s``" % patch.test]
+                  "     - %s" % rst_text(patch.why), "", "       ``%s``" % patch.test]
     return "\n".join(lines + ["", END])
 
 
