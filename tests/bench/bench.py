@@ -35,44 +35,12 @@ import threading
 import time
 from pathlib import Path
 
+from nsmtest.lab import Lab, LabError
+from nsmtest.modes import MODES, mode_env
+from nsmtest.venv import cached
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
-sys.path.insert(0, str(REPO / "tests" / "lab"))
-
-import nslab  # noqa: E402  pylint: disable=wrong-import-position
-
-# ------------------------------------------------------------------ modes
-MODES = {
-    "stock": "stock linear, ssh pipelining + ControlPersist",
-    "stock-nopipe": "stock linear, no pipelining",
-    "engine": "engine's mitogen_linear by plugin path",
-    "ns-linear": "ns.mitogen.linear",
-    "ns-free": "ns.mitogen.free",
-    "callback": "builtin linear + ns.mitogen.accelerate",
-}
-
-
-def engine_strategy_dir() -> str:
-    import ansible_mitogen  # pylint: disable=import-outside-toplevel
-
-    return str(Path(ansible_mitogen.__file__).resolve().parent / "plugins" / "strategy")
-
-
-def mode_env(mode: str) -> dict[str, str]:
-    if mode == "stock":
-        return {"ANSIBLE_STRATEGY": "linear", "ANSIBLE_PIPELINING": "True"}
-    if mode == "stock-nopipe":
-        return {"ANSIBLE_STRATEGY": "linear", "ANSIBLE_PIPELINING": "False"}
-    if mode == "engine":
-        return {"ANSIBLE_STRATEGY_PLUGINS": engine_strategy_dir(), "ANSIBLE_STRATEGY": "mitogen_linear"}
-    if mode == "ns-linear":
-        return {"ANSIBLE_STRATEGY": "ns.mitogen.linear"}
-    if mode == "ns-free":
-        return {"ANSIBLE_STRATEGY": "ns.mitogen.free"}
-    if mode == "callback":
-        return {"ANSIBLE_STRATEGY": "linear", "ANSIBLE_CALLBACKS_ENABLED": "ns.mitogen.accelerate"}
-    raise KeyError(mode)
-
 
 # ------------------------------------------------------------------ workloads
 # name -> (description, number of steps for a given --steps)
@@ -215,7 +183,7 @@ def median(values):
 class Runner:
     """Runs one playbook under one mode on the first `hosts` lab targets and measures it."""
 
-    def __init__(self, lab: nslab.Lab, workdir: Path, playbooks: dict[str, Path], timeout: float):
+    def __init__(self, lab: Lab, workdir: Path, playbooks: dict[str, Path], timeout: float):
         self.lab = lab
         self.workdir = workdir
         self.playbooks = playbooks
@@ -582,13 +550,7 @@ def plot(out: Path, data_file: Path) -> list[tuple[str, str]]:
 
 def plot_python() -> str:
     """A cached virtualenv with matplotlib, made once; the test virtualenv stays as it is."""
-    venv = Path(os.environ.get("NS_MITOGEN_CACHE", str(nslab.cache_dir()))) / "bench-plot"
-    if not (venv / ".complete").exists():
-        print("bench: installing matplotlib into %s (once)" % venv, flush=True)
-        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
-        subprocess.run([str(venv / "bin/python"), "-m", "pip", "install", "-q", "matplotlib"], check=True)
-        (venv / ".complete").touch()
-    return str(venv / "bin/python")
+    return str(cached("bench-plot", "matplotlib") / "bin" / "python")
 
 
 def versions() -> dict:
@@ -639,7 +601,7 @@ def main(argv=None) -> int:
         old = json.loads(Path(args.from_json).read_text())
         return write_outputs(old["runs"], old["meta"], args)
     plan = make_plan(args)
-    lab = nslab.Lab.from_env()
+    lab = Lab.from_env()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     total = sum(len(c["workloads"]) * len(c["modes"]) for c in plan) * args.reps
@@ -757,6 +719,6 @@ def write_outputs(runs: list[dict], meta: dict, args) -> int:
 if __name__ == "__main__":
     try:
         sys.exit(main())
-    except nslab.LabError as exc:
+    except LabError as exc:
         print("bench: lab error: %s" % exc, file=sys.stderr)
         sys.exit(1)

@@ -18,10 +18,10 @@ import tempfile
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "lab"))
+from nsmtest.lab import Lab
+from nsmtest.modes import mode_env
 
-import nslab  # noqa: E402
+HERE = Path(__file__).resolve().parent
 
 
 def strategy_available(name: str) -> bool:
@@ -52,7 +52,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="ns-mitogen-demo-") as tmp:
         if args.mode == "lab":
-            lab = nslab.Lab.from_env()
+            lab = Lab.from_env()
             inventory = str(lab.inventory)
             hosts = len(json.loads(lab.info_file.read_text())["hosts"])
             where = "%d lab target(s) over ssh" % hosts
@@ -65,11 +65,11 @@ def main() -> int:
         print("demo: %d steps (command: hostname) on %s" % (args.steps, where), flush=True)
         print("demo: (ansible-core's deprecation warning for third-party strategies is silenced here)", flush=True)
         rows = []
-        stock = run_playbook(inventory, args.steps, {"ANSIBLE_STRATEGY": "linear", "ANSIBLE_PIPELINING": "True"})
+        stock = run_playbook(inventory, args.steps, mode_env("stock"))
         rows.append(("stock linear, ssh pipelining", stock))
         print("  %-32s %7.1f s" % rows[-1], flush=True)
         if strategy_available("ns.mitogen.linear"):
-            fast = run_playbook(inventory, args.steps, {"ANSIBLE_STRATEGY": "ns.mitogen.linear"})
+            fast = run_playbook(inventory, args.steps, mode_env("ns-linear"))
             print("  %-32s %7.1f s" % ("ns.mitogen.linear", fast), flush=True)
             print("demo: speedup %.1fx" % (stock / fast))
         else:

@@ -11,16 +11,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import uuid
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tests" / "lab"))
-
-import nslab  # noqa: E402  pylint: disable=wrong-import-position
+from nsmtest.lab import Lab
 
 LAB_HOSTS = 3
 
@@ -30,7 +25,7 @@ def lab():
     """The lab's description (lab.json), with LAB_HOSTS targets and the Docker engine up."""
     if os.geteuid() != 0:
         pytest.fail("integration tests need root (the lab makes network namespaces): use ./run test")
-    instance = nslab.Lab.from_env()
+    instance = Lab.from_env()
     owned = instance.host_count() < LAB_HOSTS or not instance.info_file.exists()
     instance.up(LAB_HOSTS, docker=True)
     try:

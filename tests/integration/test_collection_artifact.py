@@ -25,7 +25,7 @@ def test_build_and_install_into_an_empty_collections_path(tmp_path):
         names = tar.getnames()
     assert "galaxy.yml" not in names and "MANIFEST.json" in names
     assert "plugins/plugin_utils/_support.py" in names
-    shipped_dev_files = [n for n in names if n.startswith((".work", ".ci", "tests/lab", "tests/integration", "run"))]
+    shipped_dev_files = [n for n in names if n.startswith((".work", ".ci", "tests/nsmtest", "pytest.ini", "tests/integration", "run"))]
     assert shipped_dev_files == []
 
     target = tmp_path / "collections"

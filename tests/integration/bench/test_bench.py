@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from nsmtest import python_env
+
 REPO = Path(__file__).resolve().parents[3]
 BENCH = REPO / "tests" / "bench" / "bench.py"
 PAGE = REPO / "docs" / "docsite" / "rst" / "guide_benchmarks.rst"
@@ -24,7 +26,7 @@ def test_tiny_bench_writes_every_metric(lab, tmp_path):
     proc = subprocess.run(
         [sys.executable, str(BENCH), "--workloads", "loop-100,floor", "--modes", "stock,ns-linear", "--hosts", "1",
          "--reps", "1", "--steps", "3", "--out", str(out), "--page", str(page)],
-        capture_output=True, text=True, timeout=600, check=False)
+        env=python_env(), capture_output=True, text=True, timeout=600, check=False)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "[  4/4" in proc.stdout  # progress, one line per run
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_run import run_playbook
+from nsmtest.ansible_run import run_playbook
 
 SMOKE = Path(__file__).parent / "playbooks" / "smoke.yml"
 

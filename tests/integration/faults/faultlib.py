@@ -10,9 +10,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from ansible_run import PlayResult, ansible_env
-
-NS = {"ANSIBLE_STRATEGY": "ns.mitogen.linear"}
+from nsmtest.ansible_run import PlayResult, ansible_env
 
 
 def host_line(lab, name: str, i: int, **host_vars: str | None) -> str:

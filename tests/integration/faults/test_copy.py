@@ -10,7 +10,9 @@ import signal
 import threading
 from pathlib import Path
 
-from faultlib import (NS, finish, host_line, kill_processes_of, start_playbook, target_processes, wait_for,
+from nsmtest.modes import NS
+
+from faultlib import (finish, host_line, kill_processes_of, start_playbook, target_processes, wait_for,
                       write_inventory, write_play)
 
 DEST = "/home/deploy/shared.bin"

@@ -17,8 +17,10 @@ import time
 
 import pytest
 
-from ansible_run import run_playbook
-from faultlib import (NS, finish, host_line, one_line, parent_pid, start_playbook, target_processes,
+from nsmtest.ansible_run import run_playbook
+from nsmtest.modes import NS
+
+from faultlib import (finish, host_line, one_line, parent_pid, start_playbook, target_processes,
                       wait_for, write_inventory, write_play)
 
 TIMEOUT = 8  # the connection timeout the tests configure (ansible_timeout)

@@ -8,8 +8,10 @@ import json
 
 import pytest
 
-from ansible_run import run_playbook
-from faultlib import NS, host_line, write_inventory, write_play
+from nsmtest.ansible_run import run_playbook
+from nsmtest.modes import NS
+
+from faultlib import host_line, write_inventory, write_play
 
 HOSTS = 50
 FAULTY = 50  # unreachable: its firewall drops every packet to sshd

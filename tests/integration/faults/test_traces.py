@@ -8,8 +8,10 @@ import subprocess
 import threading
 from pathlib import Path
 
-from ansible_run import ansible_env, run_playbook
-from faultlib import NS, host_line, target_processes, wait_for, write_inventory
+from nsmtest.ansible_run import ansible_env, run_playbook
+from nsmtest.modes import NS
+
+from faultlib import host_line, target_processes, wait_for, write_inventory
 
 HERE = Path(__file__).parent
 REPRESENTATIVE = HERE / "playbooks" / "representative.yml"

@@ -12,17 +12,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-import nslab
 import pytest
 
-REPO = Path(__file__).resolve().parents[3]
+from nsmtest import python_env
+from nsmtest.lab import Lab, port_open
+
 
 SIDE_LAB = {"NSM_LAB_NAME": "nsmt", "NSM_LAB_NET": "10.213.91"}  # clear of the lab and of side-by-side checkouts
 
 
 @pytest.fixture
 def side_lab(lab):  # the main lab fixture builds the cached root filesystem first
-    instance = nslab.Lab(name=SIDE_LAB["NSM_LAB_NAME"], net=SIDE_LAB["NSM_LAB_NET"])
+    instance = Lab(name=SIDE_LAB["NSM_LAB_NAME"], net=SIDE_LAB["NSM_LAB_NET"])
     instance.down()
     yield instance
     instance.down()
@@ -35,7 +36,7 @@ def machine_state() -> str:
         for cmd in (["ip", "netns", "list"], ["cat", "/proc/mounts"], ["ps", "-eo", "pid,args"], ["ip", "-o", "link"]))
 
 
-def assert_nothing_left(instance: nslab.Lab) -> None:
+def assert_nothing_left(instance: Lab) -> None:
     assert instance.leftovers() == []
     state = machine_state()
     for needle in ("nsmt-t", "nsmtv", "nsmtbr", "ListenAddress=" + instance.net + ".", str(instance.state) + "/"):
@@ -46,14 +47,14 @@ def test_up_and_down_are_idempotent(side_lab):
     side_lab.up(2)
     side_lab.up(2)  # a second bring-up changes nothing and is quick
     assert side_lab.host_count() == 2
-    assert nslab.port_open(side_lab.ip(2), 22)
+    assert port_open(side_lab.ip(2), 22)
     side_lab.down()
     side_lab.down()
     assert_nothing_left(side_lab)
 
 
 def test_teardown_after_a_failing_test_leaves_nothing(side_lab):
-    env = dict(os.environ, **SIDE_LAB)
+    env = python_env(dict(os.environ, **SIDE_LAB))
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
          str(Path(__file__).parent / "data" / "failing_case.py")],
@@ -64,10 +65,10 @@ def test_teardown_after_a_failing_test_leaves_nothing(side_lab):
 
 
 def test_a_killed_run_is_cleaned_up_by_the_next_down(side_lab):
-    subprocess.run([sys.executable, str(REPO / "tests/lab/nslab.py"), "up", "--hosts", "1"],
-                   env=dict(os.environ, **SIDE_LAB), check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "nsmtest.lab", "up", "--hosts", "1"],
+                   env=python_env(dict(os.environ, **SIDE_LAB)), check=True, capture_output=True)
     # A fresh Lab object knows nothing but the names: down() must find it all.
-    fresh = nslab.Lab(name=side_lab.name, net=side_lab.net)
+    fresh = Lab(name=side_lab.name, net=side_lab.net)
     assert fresh.leftovers()
     fresh.down()
     assert_nothing_left(side_lab)

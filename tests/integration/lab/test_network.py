@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import subprocess
 
-from ansible_run import ansible_env
+from nsmtest.ansible_run import ansible_env
 
 
 def mean_rtt_ms(ip: str) -> float:

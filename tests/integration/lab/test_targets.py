@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_run import ansible_env, run_playbook
+from nsmtest.ansible_run import ansible_env, run_playbook
 
 PLAYBOOKS = Path(__file__).parent / "playbooks"
 

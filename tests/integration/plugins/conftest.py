@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_run import ACTIVATION_ENV, ACTIVATIONS
+from nsmtest.modes import ACTIVATION_ENV, ACTIVATIONS
 
 SAME_ON_BOTH_PATHS = ("stock", "engine")
 

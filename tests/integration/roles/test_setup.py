@@ -17,7 +17,9 @@ import yaml
 
 from ansible.release import __version__ as CORE_VERSION
 
-from ansible_run import ansible_env, cached_venv, run_playbook
+from nsmtest.ansible_run import ansible_env, run_playbook
+from nsmtest.modes import STOCK
+from nsmtest.venv import cached as cached_venv
 
 HERE = Path(__file__).parent
 PLAYBOOK = HERE / "playbooks" / "setup.yml"
@@ -25,7 +27,6 @@ INTERPRETER_THEN_MODULE = HERE / "playbooks" / "interpreter_then_module.yml"
 ROLE_SPEC = Path(__file__).resolve().parents[3] / "roles" / "setup" / "meta" / "argument_specs.yml"
 REPORT_TASK = "Report | Set ns_mitogen_setup_report"
 SUMMARY_TASK = "Report | One line per host"
-STOCK = {"ANSIBLE_STRATEGY": "linear"}
 # The Debian packages that make up the targets' Python.
 PYTHON_PACKAGES = ("python3", "python3-minimal", "python3.11", "python3.11-minimal", "libpython3.11-minimal",
                    "libpython3.11-stdlib", "libpython3-stdlib")

@@ -4,14 +4,8 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-
-import bench  # noqa: E402  pylint: disable=wrong-import-position
+from bench import bench
 
 
 def run(workload, mode, wall, hosts=1, rtt=0, sent=1000):

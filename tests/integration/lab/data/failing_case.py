@@ -4,19 +4,14 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "lab"))
-
-import nslab  # noqa: E402  pylint: disable=wrong-import-position
+from nsmtest.lab import Lab
 
 
 @pytest.fixture
 def small_lab():
-    lab = nslab.Lab.from_env()
+    lab = Lab.from_env()
     lab.up(2)
     try:
         yield lab

@@ -11,10 +11,10 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-import ansible_mitogen
 import pytest
 
-from ansible_run import activation_env, run_playbook
+from nsmtest.ansible_run import run_playbook
+from nsmtest.modes import ENGINE, activation_env
 
 PLAYBOOK = Path(__file__).parent / "become_methods.yml"
 
@@ -176,8 +176,7 @@ def no_locale_env(**extra):
     return env
 
 
-ENGINE_BY_PATH = {"ANSIBLE_STRATEGY_PLUGINS": str(Path(ansible_mitogen.__file__).parent / "plugins" / "strategy"),
-                  "ANSIBLE_STRATEGY": "mitogen_linear"}
+ENGINE_BY_PATH = ENGINE
 
 
 @pytest.mark.parametrize("strategy, answered", [

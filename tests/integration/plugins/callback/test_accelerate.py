@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from ansible_run import ACCELERATE, ansible_env, run_playbook
+from nsmtest.ansible_run import ansible_env, run_playbook
+from nsmtest.modes import ACCELERATE, CALLBACK, ENGINE
 
 PLAYBOOKS = Path(__file__).parent / "playbooks"
 STRATEGY_PLAYBOOKS = Path(__file__).parents[1] / "strategy" / "playbooks"
 TRANSPORT = Path(__file__).parents[2] / "playbooks" / "transport.yml"
-CALLBACK = {"ANSIBLE_STRATEGY": "ansible.builtin.linear", "ANSIBLE_CALLBACKS_ENABLED": ACCELERATE}
 DEPRECATION = "[DEPRECATION WARNING]"
 
 
@@ -86,10 +86,7 @@ def test_plays_under_ns_mitogen_strategies_are_not_accelerated_twice(lab, invent
 def test_other_strategy_plugins(lab, inventory, tmp_path, strategy, over_mitogen, warned):
     """A third-party strategy runs stock with one warning; the engine's own strategy runs as it does."""
     if strategy == "engine":
-        import ansible_mitogen  # pylint: disable=import-outside-toplevel
-
-        env = {"ANSIBLE_STRATEGY_PLUGINS": str(Path(ansible_mitogen.__file__).parent / "plugins" / "strategy"),
-               "ANSIBLE_STRATEGY": "mitogen_linear"}
+        env = ENGINE
     else:
         (tmp_path / "strategy").mkdir()
         (tmp_path / "strategy" / "elsewhere.py").write_text(

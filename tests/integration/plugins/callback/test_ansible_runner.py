@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from ansible_run import ACCELERATE
+from nsmtest.modes import ACCELERATE
 
 REPO = Path(__file__).resolve().parents[4]
 PLAYBOOK = Path(__file__).parent / "playbooks" / "runner.yml"

@@ -9,15 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import ansible_mitogen
 import pytest
 
-from ansible_run import ansible_env, run_playbook
+from nsmtest.ansible_run import ansible_env, run_playbook
+from nsmtest.modes import ENGINE, NS
 
 PLAYBOOK = Path(__file__).resolve().parents[2] / "playbooks" / "transport.yml"
-NS = {"ANSIBLE_STRATEGY": "ns.mitogen.linear"}
-ENGINE = {"ANSIBLE_STRATEGY_PLUGINS": str(Path(ansible_mitogen.__file__).parent / "plugins" / "strategy"),
-          "ANSIBLE_STRATEGY": "mitogen_linear"}
 
 
 def inventory_for(lab, tmp_path, container, extra="") -> Path:

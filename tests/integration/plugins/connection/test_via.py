@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from ansible_run import run_playbook
+from nsmtest.ansible_run import run_playbook
+from nsmtest.modes import NS
 
 PLAYBOOK = Path(__file__).resolve().parents[2] / "playbooks" / "transport.yml"
-NS = {"ANSIBLE_STRATEGY": "ns.mitogen.linear"}
 
 
 @pytest.fixture

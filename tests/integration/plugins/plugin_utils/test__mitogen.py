@@ -15,16 +15,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import ansible_mitogen
 import pytest
 
-from ansible_run import activation_env, run_playbook
+from nsmtest.ansible_run import run_playbook
+from nsmtest.modes import ENGINE, NS, activation_env
 
 PLAYBOOKS = Path(__file__).parent / "playbooks"
 TRANSPORT = Path(__file__).resolve().parents[2] / "playbooks" / "transport.yml"
-ENGINE = {"ANSIBLE_STRATEGY_PLUGINS": str(Path(ansible_mitogen.__file__).parent / "plugins" / "strategy"),
-          "ANSIBLE_STRATEGY": "mitogen_linear"}
-NS = {"ANSIBLE_STRATEGY": "ns.mitogen.linear"}
 STRATEGIES = [pytest.param(ENGINE, False, id="engine"), pytest.param(NS, True, id="ns.mitogen")]
 
 

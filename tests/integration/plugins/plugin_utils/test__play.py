@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from ansible_run import ansible_env, run_playbook
+from nsmtest.ansible_run import ansible_env, run_playbook
+from nsmtest.modes import NS
 
 HERE = Path(__file__).parent
 PLAYBOOKS = HERE / "playbooks"
-NS = {"ANSIBLE_STRATEGY": "ns.mitogen.linear"}
 
 # ansible-playbook, with one engine attribute that a patch replaces renamed first.
 RENAMED = """\

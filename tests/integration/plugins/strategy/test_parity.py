@@ -9,7 +9,7 @@ import re
 import shutil
 from pathlib import Path
 
-from ansible_run import run_playbook
+from nsmtest.ansible_run import run_playbook
 
 PLAYBOOKS = Path(__file__).parent / "playbooks"
 COMPARED = ("changed", "failed", "skipped", "rc", "stdout", "stderr", "msg", "finished", "diff")

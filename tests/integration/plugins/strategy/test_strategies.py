@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_run import run_playbook
+from nsmtest.ansible_run import run_playbook
 
 PLAYBOOKS = Path(__file__).parent / "playbooks"
 

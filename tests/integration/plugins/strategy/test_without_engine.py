@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_run import cached_venv
+from nsmtest.venv import cached as cached_venv
 from ansible.release import __version__ as CORE_VERSION
 
 pytestmark = pytest.mark.one_activation

@@ -11,6 +11,8 @@ import os
 import subprocess
 from pathlib import Path
 
+from nsmtest.modes import activation_env
+
 
 @dataclasses.dataclass
 class PlayResult:
@@ -59,24 +61,6 @@ class PlayResult:
         raise AssertionError("task %r did not run" % task_name)
 
 
-# How ns.mitogen is switched on (tests/integration/plugins/conftest.py runs
-# tests on both): "strategy" as each test says, or "callback": ANSIBLE_STRATEGY
-# ns.mitogen.<name> becomes ansible.builtin.<name> with ns.mitogen.accelerate enabled.
-ACTIVATION_ENV = "NSM_ACTIVATION"
-ACTIVATIONS = ("strategy", "callback")
-ACCELERATE = "ns.mitogen.accelerate"
-
-
-def activation_env(env: dict[str, str]) -> dict[str, str]:
-    """env, rewritten for the activation that env[NSM_ACTIVATION] names."""
-    strategy = env.get("ANSIBLE_STRATEGY", "")
-    if env.get(ACTIVATION_ENV, "strategy") == "callback" and strategy.startswith("ns.mitogen."):
-        env["ANSIBLE_STRATEGY"] = "ansible.builtin." + strategy[len("ns.mitogen."):]
-        enabled = [c for c in env.get("ANSIBLE_CALLBACKS_ENABLED", "").split(",") if c.strip()]
-        env["ANSIBLE_CALLBACKS_ENABLED"] = ",".join(enabled + [ACCELERATE])
-    return env
-
-
 def ansible_env(**extra: str | None) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
@@ -96,16 +80,3 @@ def run_playbook(playbook: str | Path, inventory: str | Path, *args: str, env: d
     proc = subprocess.run(["ansible-playbook", "-i", str(inventory), str(playbook), *args],
                           env=full_env, capture_output=True, text=True, timeout=timeout, check=False, cwd=cwd)
     return PlayResult(proc.returncode, proc.stdout, proc.stderr)
-
-
-def cached_venv(name: str, *packages: str) -> Path:
-    """A virtualenv in the cache with these packages only (made once), e.g. a controller without mitogen."""
-    import sys  # pylint: disable=import-outside-toplevel
-
-    venv = Path(os.environ.get("NS_MITOGEN_CACHE", "/tmp")) / name
-    if not (venv / ".complete").exists():
-        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
-        subprocess.run([str(venv / "bin/python"), "-m", "pip", "install", "-q", *packages],
-                       check=True, capture_output=True)
-        (venv / ".complete").touch()
-    return venv
