@@ -9,6 +9,8 @@ it after "ns.mitogen:". The host state and exception type stay the engine's.
 
 from __future__ import annotations
 
+import re
+
 from ansible.errors import AnsibleConnectionFailure, AnsibleError
 
 from ansible_collections.ns.mitogen.plugins.plugin_utils import _engine
@@ -98,12 +100,43 @@ def via_chain(connection) -> list[str]:
     return chain
 
 
+class InterpreterNotFound(AnsibleConnectionFailure):
+    """The target has no Python at the configured path: stock Ansible fails the task there (rc 127), it does
+    not mark the host unreachable. The action's run (interpreter-not-found-fails-the-task) turns it into
+    stock's result; anywhere else it stays a connection failure."""
+
+    def __init__(self, message: str, interpreter: str, output: str) -> None:
+        super().__init__(message)
+        self.interpreter, self.output = interpreter, output
+
+    def result(self) -> dict:
+        """The task result stock Ansible gives when the module interpreter is missing."""
+        return {"failed": True, "changed": False, "rc": 127, "module_stdout": "", "module_stderr": self.output,
+                "msg": "The module interpreter %r was not found." % self.interpreter}
+
+
+def missing_interpreter(text: str, stack) -> InterpreterNotFound | None:
+    """The InterpreterNotFound that the engine's connection failure `text` shows, if it shows one."""
+    for step in stack or ():
+        python = (step.get("kwargs") or {}).get("python_path") or []
+        python = [python] if isinstance(python, str) else list(python)
+        if python and re.search(r"%s: (?:No such file or directory|not found|command not found)"
+                                % re.escape(python[0]), text):
+            lines = [line.strip() for line in text.splitlines()[1:] if line.strip()]
+            return InterpreterNotFound(connection_failure_message(text), " ".join(python),
+                                       "\n".join(lines[-3:]) + "\n")
+    return None
+
+
 def _connect_failure(original):
     def _connect_stack(self, stack):
         try:
             return original(self, stack)
         except AnsibleConnectionFailure as exc:
             text = str(exc.message)
+            missing = missing_interpreter(text, stack)
+            if missing is not None:
+                raise missing from None
             chain = via_chain(self) if len(stack) > 1 else []
             if not chain:
                 if connection_failure_message(text) == text:
@@ -182,4 +215,25 @@ LOST_CONNECTION = _engine.Patch(
          "test_killed_interpreter_fails_its_host_the_others_finish_and_the_next_run_reconnects",
     make=call_aborted,
     shape=str,
+)
+
+
+def _failed_task(original):
+    def run(self, tmp=None, task_vars=None):
+        try:
+            return original(self, tmp, task_vars)
+        except InterpreterNotFound as exc:
+            return exc.result()
+    return run
+
+
+INTERPRETER_NOT_FOUND = _engine.Patch(
+    name="interpreter-not-found-fails-the-task",
+    target="ansible_mitogen.mixins.ActionModuleMixin.run",
+    why="A missing or wrong ansible_python_interpreter fails the task with stock's 'The module interpreter ... was "
+        "not found.' and rc 127, so ignore_errors, rescue and failed_when apply; the engine alone made the host "
+        "unreachable.",
+    test="tests/integration/plugins/plugin_utils/test__failures.py::test_a_missing_interpreter_fails_the_task_as_stock",
+    make=_failed_task,
+    shape=("self", "tmp", "task_vars"),
 )

@@ -36,6 +36,7 @@ PATCHES: tuple[_engine.Patch, ...] = (
     _failures.CONNECT_FAILURE,
     _failures.BECOME_TIMEOUT,
     _failures.LOST_CONNECTION,
+    _failures.INTERPRETER_NOT_FOUND,
     # loop items keep their connection
     _loop.REMEMBER,
     _loop.KEPT,

@@ -112,3 +112,32 @@ def raising_stack(exc):
     def _stack_from_spec(self, spec, stack=(), seen_names=()):
         raise exc
     return _stack_from_spec
+
+
+# ------------------------------------------------------------------ interpreter-not-found-fails-the-task
+
+SSH_STEP = {"method": "ssh", "kwargs": {"python_path": ["/nonexistent/python3"]}}
+NOT_FOUND = "EOF on stream; last 100 lines received:\nbash: line 1: /nonexistent/python3: No such file or directory"
+
+
+def test_a_missing_interpreter_is_recognised_in_the_engines_output():
+    missing = _failures.missing_interpreter(NOT_FOUND, [SSH_STEP, {"method": "sudo", "kwargs": {}}])
+    assert isinstance(missing, AnsibleConnectionFailure)  # where nothing catches it: unreachable, as before
+    assert missing.interpreter == "/nonexistent/python3"
+    assert _failures.missing_interpreter("EOF on stream; last 100 lines received:\nPermission denied", [SSH_STEP]) is None
+    assert _failures.missing_interpreter(NOT_FOUND, [{"method": "ssh", "kwargs": {"python_path": ["/usr/bin/python3"]}}]) is None
+
+
+def test_the_action_fails_the_task_as_stock_does():
+    connect = _failures.CONNECT_FAILURE.make(raising(AnsibleConnectionFailure(NOT_FOUND)))
+    with pytest.raises(_failures.InterpreterNotFound) as info:
+        connect(Connection({"inventory_hostname": "web1"}), [SSH_STEP])
+
+    def action_run(self, tmp=None, task_vars=None):
+        raise info.value
+
+    result = _failures.INTERPRETER_NOT_FOUND.make(action_run)(None, None, {})
+    assert result["failed"] and result["rc"] == 127 and not result["changed"]
+    assert result["msg"] == "The module interpreter '/nonexistent/python3' was not found."
+    assert "/nonexistent/python3: No such file or directory" in result["module_stderr"]
+    assert _failures.INTERPRETER_NOT_FOUND.make(lambda self, tmp=None, task_vars=None: {"ok": 1})(None) == {"ok": 1}
