@@ -29,7 +29,7 @@ from ansible.plugins.connection import ConnectionBase
 from ansible_collections.ns.mitogen.plugins.plugin_utils import _support
 
 try:
-    # loaders and transport_config are for the other seam modules
+    # loaders is for the other seam modules
     from ansible_mitogen import (  # pylint: disable=unused-import
         connection, loaders, mixins, planner, process, services, strategy, transport_config)
 except ImportError as exc:  # reported when a play starts, never at import
@@ -44,6 +44,7 @@ MODULES = {
     "ansible_mitogen.planner": planner,
     "ansible_mitogen.services": services,
     "ansible_mitogen.strategy": strategy,
+    "ansible_mitogen.transport_config": transport_config,
 }
 
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleError
 
-from ansible_collections.ns.mitogen.plugins.plugin_utils import _connect, _engine, _failures, _loop, _modules, _names
+from ansible_collections.ns.mitogen.plugins.plugin_utils import (_connect, _engine, _failures, _loop, _modules, _names,
+                                                                  _reset)
 from ansible_collections.ns.mitogen.plugins.plugin_utils._state import PlayState
 
 # In the order they are installed: a later patch of the same engine symbol wraps the earlier one.
@@ -37,6 +38,9 @@ PATCHES: tuple[_engine.Patch, ...] = (
     _failures.BECOME_TIMEOUT,
     _failures.LOST_CONNECTION,
     _failures.INTERPRETER_NOT_FOUND,
+    # meta: reset_connection
+    _reset.NO_DISCOVERY,
+    _reset.RESET,
     # loop items keep their connection
     _loop.REMEMBER,
     _loop.KEPT,

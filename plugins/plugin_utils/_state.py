@@ -28,6 +28,7 @@ class PlayState:
         self.collection_dirs: list[str] | None = None  # every installed collection's directory
         self.held: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # connection -> HeldConnection
         self.preloaded: weakref.WeakSet = weakref.WeakSet()  # planners whose async module_utils are added
+        self.resetting: weakref.WeakSet = weakref.WeakSet()  # connections inside meta: reset_connection
 
     @classmethod
     def begin(cls, fork_modules: list[str] | None = None) -> PlayState:
