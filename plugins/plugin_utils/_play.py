@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleError
 
-from ansible_collections.ns.mitogen.plugins.plugin_utils import (_connect, _engine, _failures, _loop, _modules, _names,
-                                                                  _reset)
+from ansible_collections.ns.mitogen.plugins.plugin_utils import (
+    _connect, _engine, _failures, _loop, _modules, _names, _reset)
 from ansible_collections.ns.mitogen.plugins.plugin_utils._state import PlayState
 
 # In the order they are installed: a later patch of the same engine symbol wraps the earlier one.
