@@ -15,6 +15,7 @@ from ansible.errors import AnsibleConnectionFailure, AnsibleError
 
 from ansible_collections.ns.mitogen.plugins.plugin_utils import _engine
 from ansible_collections.ns.mitogen.plugins.plugin_utils._connect import BECOME_METHODS, UnsupportedMethod
+from ansible_collections.ns.mitogen.plugins.plugin_utils._names import via_name
 
 
 def explained(text: str, explanation: str) -> str:
@@ -86,7 +87,8 @@ def connection_failure_message(text: str) -> str:
 def via_chain(connection) -> list[str]:
     """The mitogen_via hops of the connection's host, nearest first (cycles cut short)."""
     chain: list[str] = []
-    via = connection.get_task_var("mitogen_via")
+    templar = getattr(connection, "templar", None)
+    via = via_name(templar, connection.get_task_var("mitogen_via"))
     hostvars = connection._get_task_vars().get("hostvars") or {}  # pylint: disable=protected-access
     while via and len(chain) < 16:
         hop = str(via).rpartition("@")[2]
@@ -94,8 +96,8 @@ def via_chain(connection) -> list[str]:
             break
         chain.append(hop)
         try:
-            via = hostvars[hop].get("mitogen_via")
-        except (KeyError, TypeError, AttributeError):
+            via = via_name(templar, hostvars[hop].get("mitogen_via")) if hop in hostvars else None
+        except Exception:  # pylint: disable=broad-except  # only decorates a message
             via = None
     return chain
 

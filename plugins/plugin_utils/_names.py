@@ -108,3 +108,28 @@ FQCN_CONNECTIONS = _engine.Patch(
     make=_fqcn_connections,
     shape=("name", "args", "kwargs"),
 )
+
+
+def via_name(templar, via_spec):
+    """A mitogen_via value with its templates rendered ('{{ bastion }}' -> 'sudo:root@bastion1')."""
+    if templar is not None and isinstance(via_spec, str) and templar.is_possibly_template(via_spec):
+        return str(templar.template(via_spec))
+    return via_spec
+
+
+def _templated_via(original):
+    def _spec_from_via(self, proxied_inventory_name, via_spec):
+        return original(self, proxied_inventory_name, via_name(getattr(self, "templar", None), via_spec))
+    return _spec_from_via
+
+
+TEMPLATED_VIA = _engine.Patch(
+    name="mitogen-via-templates",
+    target="ansible_mitogen.connection.Connection._spec_from_via",
+    why="A mitogen_via given as a template ('{{ bastion }}') is rendered with the task's variables; on "
+        "ansible-core 2.19 and later the engine alone failed with 'A required TemplateContext context is not "
+        "active'.",
+    test="tests/integration/plugins/connection/test_via.py::test_a_templated_mitogen_via",
+    make=_templated_via,
+    shape=("self", "proxied_inventory_name", "via_spec"),
+)

@@ -22,6 +22,7 @@ from ansible_collections.ns.mitogen.plugins.plugin_utils._state import PlayState
 PATCHES: tuple[_engine.Patch, ...] = (
     # names, read by the engine's AnsibleWrappers when its own run() starts, after ours
     _names.FQCN_CONNECTIONS,
+    _names.TEMPLATED_VIA,
     # connecting: the method table first, then its entries
     _connect.METHOD_TABLE,
     _connect.SSH_DEBUG_LEVEL,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from nsmtest.ansible_run import run_playbook
-from nsmtest.modes import NS
+from nsmtest.modes import ENGINE, NS
 
 PLAYBOOK = Path(__file__).resolve().parents[2] / "playbooks" / "transport.yml"
 
@@ -56,6 +56,22 @@ def test_target_reachable_only_through_a_bastion(lab, tmp_path, firewall):
     direct = result.results("Transport")["direct"]
     assert direct.get("unreachable"), direct  # the firewall really keeps the controller out
     behind = result.results("Transport")["behind"]
+    assert "(mitogen:" in behind["stdout"] and "client=%s" % t1 in behind["stdout"], behind
+
+
+@pytest.mark.parametrize("mode", ["engine", "ns.mitogen"])
+def test_a_templated_mitogen_via(lab, tmp_path, firewall, mode):
+    """mitogen_via='{{ hop }}' (a host variable naming the bastion) is rendered; the engine alone fails on 2.19+."""
+    t1 = lab["hosts"][0]["ip"]
+    firewall(2, [t1])
+    inventory = write(tmp_path, key_login(lab, "bastion", 1),
+                      password_login(lab, "behind", 2, "'{{ hop }}'", "hop=bastion"))
+    result = run_playbook(PLAYBOOK, inventory, "--limit", "behind", env=ENGINE if mode == "engine" else NS)
+    behind = result.results("Transport")["behind"]
+    if mode == "engine":
+        assert "A required TemplateContext context is not active" in behind["msg"], behind
+        return
+    assert result.rc == 0, result.stdout[-3000:]
     assert "(mitogen:" in behind["stdout"] and "client=%s" % t1 in behind["stdout"], behind
 
 

@@ -69,3 +69,25 @@ def test_fqcn_connection_names_patch_asks_the_engine_for_its_own_plugin(monkeypa
     play.connection = "ns.mitogen.ssh"
     get("ansible.builtin.local", play)
     assert asked == ["mitogen_ssh", "mitogen_ssh", "paramiko", "ssh", "mitogen_local"]
+
+
+class Templar:
+    """Renders '{{ hop }}' as ansible-core's Templar would, with hop=bastion."""
+
+    @staticmethod
+    def is_possibly_template(value):
+        return "{{" in value
+
+    @staticmethod
+    def template(value):
+        return value.replace("{{ hop }}", "bastion")
+
+
+def test_a_templated_mitogen_via_is_rendered_before_the_engine_reads_it():
+    seen = []
+    spec_from_via = _names.TEMPLATED_VIA.make(lambda self, name, via: seen.append(via))
+    connection = type("Connection", (), {"templar": Templar()})()
+    spec_from_via(connection, "behind", "sudo:root@{{ hop }}")
+    spec_from_via(connection, "behind", "plain")
+    assert seen == ["sudo:root@bastion", "plain"]
+    assert _names.via_name(None, "{{ hop }}") == "{{ hop }}"  # no templar: as it is
