@@ -49,6 +49,7 @@ PATCHES: tuple[_engine.Patch, ...] = (
     _loop.PUSHED_ONCE,
     # modules: which one, how it runs, what it answers
     _modules.FORK_MODULES,
+    _modules.DELEGATED_SIDE_BY_SIDE,
     _modules.MODULE_REPLACER,
     _modules.COLLECTIONS_KEYWORD,
     _modules.ASYNC_MODULE_UTILS,
