@@ -17,11 +17,15 @@ REPO = Path(__file__).resolve().parents[3]
 
 
 def run_command(argv, env=None, prefix=()):
-    # A copy of the script alone: should a check wrongly pass, it cannot go on
-    # to change this checkout or the lab.
+    # A copy of the script and of the package it computes with, alone: should a
+    # check wrongly pass, it cannot go on to change this checkout or the lab.
     copy = Path(tempfile.mkdtemp(prefix="nsm-preflight-")) / "run"
     shutil.copy2(REPO / "run", copy)
-    copy.parent.chmod(0o755)
+    shutil.copytree(REPO / "tests" / "nsmtest", copy.parent / "tests" / "nsmtest",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    for path in [copy.parent, *copy.parent.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    copy.chmod(0o755)
     t0 = time.monotonic()
     try:
         proc = subprocess.run([*prefix, str(copy), *argv], env=env, capture_output=True, text=True,
