@@ -15,7 +15,7 @@ from __future__ import annotations
 from ansible.errors import AnsibleError
 
 from ansible_collections.ns.mitogen.plugins.plugin_utils import (
-    _connect, _engine, _failures, _loop, _modules, _names, _reset)
+    _connect, _engine, _exit, _failures, _loop, _modules, _names, _reset)
 from ansible_collections.ns.mitogen.plugins.plugin_utils._state import PlayState
 
 # In the order they are installed: a later patch of the same engine symbol wraps the earlier one.
@@ -78,6 +78,7 @@ class EngineStrategy(_engine.EngineStrategyMixin):
         if problem is not None:
             raise AnsibleError(problem)
         PlayState.begin(_modules.configured_fork_modules())
+        _exit.install()
         installed = _engine.Installed()
         try:
             for patch in PATCHES:
