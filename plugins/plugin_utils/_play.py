@@ -6,7 +6,8 @@ Private: not a public API. ``EngineStrategy`` is what every ns.mitogen strategy
 (and every play the callback accelerates) is made of, over a builtin strategy:
 ``class StrategyModule(EngineStrategy, LinearStrategy)``. When a play starts it
 checks the controller and that the engine still has every attribute a patch
-replaces, then installs ``PATCHES`` in order; when the play ends it removes
+replaces, puts the engine's exit handler in front of SIGTERM and SIGHUP
+(``_exit``), then installs ``PATCHES`` in order; when the play ends it removes
 them, so plays under stock strategies in the same run see stock Ansible.
 """
 
