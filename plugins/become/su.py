@@ -50,7 +50,8 @@ options:
   become_flags:
     description:
       - Options given to su.
-      - Not applied under the ns.mitogen strategies, where the engine runs C(su) itself.
+      - Under the ns.mitogen strategies the engine runs C(su) itself and takes no options; a non-empty value is
+        refused with an error before any connection is made.
     type: str
     default: ''
     vars:

@@ -204,13 +204,18 @@ def become_option(spec, option: str, var: str):
         return None
 
 
+def refuse_become_flags(spec, method: str, hint: str) -> None:
+    """Fail before connecting when become_flags are set for a method the engine runs without options."""
+    flags = (spec.become_flags() or "").strip()
+    if flags:
+        raise AnsibleError("ns.mitogen: become_flags %r of host %r: under Mitogen %s runs without options: "
+                           "remove become_flags (%s), or run this play with a stock strategy"
+                           % (flags, spec.inventory_name(), method, hint))
+
+
 def _doas(original):
     def connect(spec):
-        flags = (spec.become_flags() or "").strip()
-        if flags:
-            raise AnsibleError("ns.mitogen: become_flags %r of host %r: under Mitogen doas runs without options: "
-                               "remove become_flags (doas.conf decides, e.g. nopass), or run this play with a stock "
-                               "strategy" % (flags, spec.inventory_name()))
+        refuse_become_flags(spec, "doas", "doas.conf decides, e.g. nopass")
         result = original(spec)
         prompts = become_option(spec, "prompt_l10n", "ansible_doas_prompt_l10n")
         if prompts:
@@ -245,6 +250,24 @@ SU_MARKED = _engine.Patch(
         "(su-prompt-in-target-language).",
     test="tests/integration/plugins/become/test_become.py::test_su_answers_a_localised_prompt",
     make=lambda original: _method(original, _su_marked),
+    shape=METHOD_SHAPE,
+)
+
+
+def _su_flags(original):
+    def connect(spec):
+        refuse_become_flags(spec, "su", "su starts the account's interpreter itself; -l, -m and other options cannot be passed")
+        return original(spec)
+    return connect
+
+
+SU_FLAGS = _engine.Patch(
+    name="su-flags-refused",
+    target=CONNECTION_METHOD + "['su']",
+    why="su become_flags fail before connecting, in one line; the engine alone runs su without options and "
+        "silently ignored them.",
+    test="tests/integration/plugins/become/test_become.py::test_su_flags_fail_before_connecting",
+    make=_su_flags,
     shape=METHOD_SHAPE,
 )
 

@@ -33,6 +33,7 @@ PATCHES: tuple[_engine.Patch, ...] = (
     _connect.SUDO_FLAGS,
     _connect.DOAS,
     _connect.SU_MARKED,
+    _connect.SU_FLAGS,
     _connect.SU_PROMPTS,
     # failures of connecting and of calls in flight
     _failures.UNSUPPORTED_METHOD,

@@ -137,6 +137,18 @@ def test_doas_flags_fail_before_connecting(lab, inventory, tmp_path):
     assert log.read_text(errors="replace").count("Accepted publickey") == logins
 
 
+def test_su_flags_fail_before_connecting(lab, inventory, tmp_path):
+    log = Path(lab["hosts"][0]["sshd_log"])
+    logins = log.read_text(errors="replace").count("Accepted publickey")
+    play = one_task(tmp_path, "become: true\nbecome_method: ns.mitogen.su\nbecome_flags: '-l'\n"
+                              "ansible.builtin.command: id -un\nchanged_when: false")
+    result = run_playbook(play, inventory, env={"ANSIBLE_STRATEGY": "ns.mitogen.linear"})
+    assert result.rc != 0
+    msg = result.results("The task")["target1"]["msg"]
+    assert "become_flags '-l'" in msg and "su runs without options" in msg and "\n" not in msg, msg
+    assert log.read_text(errors="replace").count("Accepted publickey") == logins
+
+
 @pytest.fixture
 def german_target(lab):
     """target1 with German as its system language (pam_env reads /etc/default/locale at SSH login)."""

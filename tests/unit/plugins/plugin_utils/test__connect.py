@@ -159,6 +159,13 @@ def test_become_option_of_a_hop_comes_from_its_host_vars(monkeypatch):
 
 # ------------------------------------------------------------------ su-prompt-marked, su-prompt-in-target-language
 
+def test_su_flags_are_refused_before_connecting():
+    connect = _connect.SU_FLAGS.make(engine_method())
+    with pytest.raises(AnsibleError, match="become_flags '-l' of host 'web1': under Mitogen su runs without options"):
+        connect(FakeSpec(become_flags="-l", inventory_name="web1"))
+    assert connect(FakeSpec(become_flags=" "))["kwargs"] == {}
+
+
 def test_su_steps_carry_the_users_prompts():
     connect = _connect.SU_MARKED.make(engine_method())
     assert connect(FakeSpec(become=DoasPlugin(["Passwort"])))["kwargs"][_connect.SU_PROMPTS_KEY] == ["Passwort"]
