@@ -229,7 +229,7 @@ DOAS = _engine.Patch(
     target=CONNECTION_METHOD + "['doas']",
     why="doas become_flags fail before connecting (the engine runs doas without options) and prompt_l10n names "
         "the prompt to answer; the engine alone waited for one fixed prompt.",
-    test="tests/integration/plugins/become/test_become.py::test_doas_flags_fail_before_connecting",
+    test="tests/integration/plugins/become/test_become.py::test_become_flags_the_engine_cannot_pass_fail_before_connecting",
     make=_doas,
     shape=METHOD_SHAPE,
 )
@@ -266,7 +266,7 @@ SU_FLAGS = _engine.Patch(
     target=CONNECTION_METHOD + "['su']",
     why="su become_flags fail before connecting, in one line; the engine alone runs su without options and "
         "silently ignored them.",
-    test="tests/integration/plugins/become/test_become.py::test_su_flags_fail_before_connecting",
+    test="tests/integration/plugins/become/test_become.py::test_become_flags_the_engine_cannot_pass_fail_before_connecting",
     make=_su_flags,
     shape=METHOD_SHAPE,
 )

@@ -125,27 +125,16 @@ def test_doas_with_a_password(lab, inventory, tmp_path, strategy):
     assert result.results("The task")["target1"]["stdout"] == "root"
 
 
-def test_doas_flags_fail_before_connecting(lab, inventory, tmp_path):
+@pytest.mark.parametrize("method, flags", [("doas", "-s"), ("su", "-l")])
+def test_become_flags_the_engine_cannot_pass_fail_before_connecting(lab, inventory, tmp_path, method, flags):
     log = Path(lab["hosts"][0]["sshd_log"])
     logins = log.read_text(errors="replace").count("Accepted publickey")
-    play = one_task(tmp_path, "become: true\nbecome_method: ns.mitogen.doas\nbecome_flags: '-s'\n"
-                              "ansible.builtin.command: id -un\nchanged_when: false")
+    play = one_task(tmp_path, "become: true\nbecome_method: ns.mitogen.%s\nbecome_flags: '%s'\n"
+                              "ansible.builtin.command: id -un\nchanged_when: false" % (method, flags))
     result = run_playbook(play, inventory, env={"ANSIBLE_STRATEGY": "ns.mitogen.linear"})
     assert result.rc != 0
     msg = result.results("The task")["target1"]["msg"]
-    assert "doas runs without options" in msg and "\n" not in msg, msg
-    assert log.read_text(errors="replace").count("Accepted publickey") == logins
-
-
-def test_su_flags_fail_before_connecting(lab, inventory, tmp_path):
-    log = Path(lab["hosts"][0]["sshd_log"])
-    logins = log.read_text(errors="replace").count("Accepted publickey")
-    play = one_task(tmp_path, "become: true\nbecome_method: ns.mitogen.su\nbecome_flags: '-l'\n"
-                              "ansible.builtin.command: id -un\nchanged_when: false")
-    result = run_playbook(play, inventory, env={"ANSIBLE_STRATEGY": "ns.mitogen.linear"})
-    assert result.rc != 0
-    msg = result.results("The task")["target1"]["msg"]
-    assert "become_flags '-l'" in msg and "su runs without options" in msg and "\n" not in msg, msg
+    assert "become_flags %r" % flags in msg and "%s runs without options" % method in msg and "\n" not in msg, msg
     assert log.read_text(errors="replace").count("Accepted publickey") == logins
 
 
