@@ -31,9 +31,9 @@ from ansible_collections.ns.mitogen.plugins.plugin_utils import _support
 try:
     # loaders is for the other seam modules
     from ansible_mitogen import (  # pylint: disable=unused-import
-        connection, loaders, mixins, planner, process, services, strategy, transport_config)
+        connection, loaders, mixins, planner, process, services, strategy, target, transport_config)
 except ImportError as exc:  # reported when a play starts, never at import
-    connection = loaders = mixins = planner = process = services = strategy = transport_config = None
+    connection = loaders = mixins = planner = process = services = strategy = target = transport_config = None
     ENGINE_IMPORT_ERROR: Exception | None = exc
 else:
     ENGINE_IMPORT_ERROR = None
@@ -44,6 +44,7 @@ MODULES = {
     "ansible_mitogen.planner": planner,
     "ansible_mitogen.services": services,
     "ansible_mitogen.strategy": strategy,
+    "ansible_mitogen.target": target,
     "ansible_mitogen.transport_config": transport_config,
 }
 

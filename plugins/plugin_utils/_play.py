@@ -16,7 +16,7 @@ from __future__ import annotations
 from ansible.errors import AnsibleError
 
 from ansible_collections.ns.mitogen.plugins.plugin_utils import (
-    _connect, _engine, _exit, _failures, _loop, _modules, _names, _reset)
+    _connect, _engine, _exit, _failures, _loop, _modules, _names, _reset, _runner)
 from ansible_collections.ns.mitogen.plugins.plugin_utils._state import PlayState
 
 # In the order they are installed: a later patch of the same engine symbol wraps the earlier one.
@@ -57,6 +57,8 @@ PATCHES: tuple[_engine.Patch, ...] = (
     _modules.ASYNC_MODULE_UTILS,
     _modules.ASYNC_FLAGS,
     _modules.COLLECTION_SCAN,
+    # the module's run on the target
+    _runner.MODULE_FAILURES,
 )
 
 
