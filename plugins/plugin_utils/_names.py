@@ -94,8 +94,14 @@ def _fqcn_connections(original):  # pylint: disable=unused-argument  # replaces 
         if short and args and isinstance(args[0], PlayContext) and engine_connection(args[0].connection) is None \
                 and not is_ours(args[0].connection):
             short = None  # as the engine does: only when the play's own connection is redirected
-        name = "mitogen_" + short if short else name
-        return _engine.loaders.connection_loader__get_with_context(name, *args, **kwargs)
+        if not short:
+            return _engine.loaders.connection_loader__get_with_context(name, *args, **kwargs)
+        found = _engine.loaders.connection_loader__get_with_context("mitogen_" + short, *args, **kwargs)
+        if found.object is not None:
+            # ansible-core reports the connection's name to callbacks (task.connection) from ansible_name:
+            # the name the user's connection resolves to, as under stock Ansible, not the engine's plugin's.
+            found.object.ansible_name = resolve(_engine.loaders.connection_loader, name) or name
+        return found
     return wrap_connection_loader__get_with_context
 
 
@@ -103,7 +109,8 @@ FQCN_CONNECTIONS = _engine.Patch(
     name="fqcn-connection-names",
     target="ansible_mitogen.strategy.wrap_connection_loader__get_with_context",
     why="Connections named by FQCN or alias (ansible.builtin.ssh, ansible.legacy.ssh, smart, ansible.builtin.local, "
-        "community.docker.docker) run through Mitogen; the engine alone silently ran them without it.",
+        "community.docker.docker) run through Mitogen and are reported to callbacks by the name they resolve to; "
+        "the engine alone silently ran them without it, and named its own plugin (mitogen_local).",
     test="tests/integration/plugins/plugin_utils/test__mitogen.py::test_fqcn_connection_names_run_through_mitogen",
     make=_fqcn_connections,
     shape=("name", "args", "kwargs"),

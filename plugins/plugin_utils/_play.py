@@ -16,7 +16,7 @@ from __future__ import annotations
 from ansible.errors import AnsibleError
 
 from ansible_collections.ns.mitogen.plugins.plugin_utils import (
-    _connect, _engine, _exit, _failures, _loop, _modules, _names, _reset, _runner)
+    _connect, _discovery, _engine, _exit, _failures, _loop, _modules, _names, _reset, _runner)
 from ansible_collections.ns.mitogen.plugins.plugin_utils._state import PlayState
 
 # In the order they are installed: a later patch of the same engine symbol wraps the earlier one.
@@ -41,7 +41,8 @@ PATCHES: tuple[_engine.Patch, ...] = (
     _failures.BECOME_TIMEOUT,
     _failures.LOST_CONNECTION,
     _failures.INTERPRETER_NOT_FOUND,
-    # meta: reset_connection
+    # interpreter discovery, and meta: reset_connection
+    _discovery.DISCOVERED_ONCE,
     _reset.NO_DISCOVERY,
     _reset.RESET,
     # loop items keep their connection

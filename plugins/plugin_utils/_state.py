@@ -29,6 +29,7 @@ class PlayState:
         self.held: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # connection -> HeldConnection
         self.preloaded: weakref.WeakSet = weakref.WeakSet()  # planners whose async module_utils are added
         self.resetting: weakref.WeakSet = weakref.WeakSet()  # connections inside meta: reset_connection
+        self.discovered: weakref.WeakSet = weakref.WeakSet()  # actions whose task discovered the interpreter
 
     @classmethod
     def begin(cls, fork_modules: list[str] | None = None) -> PlayState:

@@ -23,8 +23,9 @@ mode's variables, as a user's shell would: the ns.mitogen collection on
   playbooks that name a builtin strategy (``strategy: linear``, ``free``,
   ``host_pinned``) name the ns.mitogen one instead;
 * ``callback``: ``ns.mitogen.accelerate`` added to the callbacks ansible-test enables;
-* ``control``: ``ANSIBLE_STRATEGY=ns.mitogen.no_such_strategy``, the negative
-  control: every target the strategy reaches must fail under it.
+* ``control``: ``ANSIBLE_STRATEGY=ns.mitogen.no_such_strategy`` (and the
+  playbooks' builtin strategy names made into names that do not exist), the
+  negative control: every target the choice reaches must fail under it.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ TARGETS = (
     # running modules and commands
     "ping", "command_shell", "raw", "script", "environment", "args", "argspec", "run_modules",
     "embedded_module", "ansiballz_python", "module_utils", "module_defaults", "module_precedence",
-    "module_no_log", "binary_modules_posix", "old_style_modules_posix", "want_json_modules_posix",
+    "module_no_log", "old_style_modules_posix", "want_json_modules_posix",
     "module-serialization-profiles", "python_module_rlimit_nofile", "result_pickle_error",
     # files
     "copy", "file", "template", "stat", "lineinfile", "blockinfile", "replace", "assemble",
@@ -63,9 +64,8 @@ TARGETS = (
     "loop-connection", "until", "break_when", "changed_when", "failed_when", "conditionals",
     "register", "set_fact", "assert", "debug", "omit", "hash", "undefined",
     # become, users, system
-    "become", "become_sudo", "user", "group", "cron", "getent", "facts_d", "gathering_facts",
-    "gathering", "interpreter_discovery_python", "interpreter_discovery_python_delegate_facts",
-    "dpkg_selections", "wait_for",
+    "become", "become_sudo", "user", "group", "getent", "facts_d", "gathering_facts",
+    "gathering", "interpreter_discovery_python", "interpreter_discovery_python_delegate_facts", "wait_for",
     # plays, strategies and errors
     "handlers", "include_import", "includes", "import_tasks", "blocks", "tags", "task-args",
     "task_ordering", "tasks", "strategy_linear", "strategy_free", "strategy_host_pinned",
@@ -94,6 +94,9 @@ EXCLUDED = {
     "service": "the lab's targets run no init system",
     "iptables": "changes packet filters: the lab shapes its traffic with them",
     "apt": "downloads packages: the lab's targets reach no package mirror",
+    "cron": "installs cron and libfaketime with apt (as apt)",
+    "dpkg_selections": "downloads a package from ansible-core's CI file server (as apt)",
+    "binary_modules_posix": "downloads its binary modules from ansible-core's CI file server (as apt)",
     "pip": "downloads packages from PyPI on the target (as apt)",
     "get_url": "needs ansible-test's HTTP test server (a container)",
     "uri": "needs ansible-test's HTTP test server (a container)",
@@ -128,17 +131,19 @@ def extract(version: str, work: Path, mode: str, key: Path) -> Path:
     shutil.copyfile(key, keys / "id_rsa")
     shutil.copyfile(str(key) + ".pub", keys / "id_rsa.pub")
     (keys / "id_rsa").chmod(0o600)
-    if mode in ("ns-linear", "control"):
-        rename_builtin_strategies(tree / "test" / "integration" / "targets")
+    if mode == "ns-linear":
+        rename_builtin_strategies(tree / "test" / "integration" / "targets", "ns.mitogen.")
+    elif mode == "control":
+        rename_builtin_strategies(tree / "test" / "integration" / "targets", NO_SUCH_STRATEGY + "_")
     return tree
 
 
-def rename_builtin_strategies(targets: Path) -> list[Path]:
-    """Playbooks that name a builtin strategy name the ns.mitogen one instead; the files changed."""
+def rename_builtin_strategies(targets: Path, prefix: str) -> list[Path]:
+    """Playbooks that name a builtin strategy name `prefix` + its name instead; the files changed."""
     changed = []
     for path in sorted(targets.rglob("*.y*ml")):
         text = path.read_text(errors="surrogateescape")
-        new = _BUILTIN_STRATEGY.sub(r"\1ns.mitogen.\2", text)
+        new = _BUILTIN_STRATEGY.sub(lambda m: m.group(1) + prefix + m.group(2), text)
         if new != text:
             path.write_text(new, errors="surrogateescape")
             changed.append(path)

@@ -12,7 +12,7 @@ readable unified diff of two observations, empty when they agree.
 A case is a playbook under tests/parity/cases whose first lines say, after
 ``# parity:``, what it needs (all optional):
 
-    # parity: strategy=free hosts=3 files=/srv/parity order=host overlap=yes stdout=yes
+    # parity: strategy=free files=/srv/parity order=host overlap=yes stdout=yes env=K=V,K=V
 
 * ``strategy``: linear (default), free or host_pinned: the builtin one under
   stock, ``ns.mitogen.<name>``, or the builtin one with the callback;
@@ -23,7 +23,10 @@ A case is a playbook under tests/parity/cases whose first lines say, after
   hosts in lockstep);
 * ``overlap``: for each task, how many hosts' runs of it overlapped in time
   (from the ``start``/``end`` of command results): concurrency is compared too;
-* ``stdout``: the default callback's output is compared too (normalised).
+* ``stdout``: the default callback's output is compared too (normalised);
+  ``stdout=banners``: which task's banner each printed result stands under,
+  whatever the order (strategies that do not run hosts in lockstep);
+* ``env``: environment variables for the runs (``ANSIBLE_DISPLAY_OK_HOSTS=false``).
 
 Normalising takes out what differs between any two runs of the same playbook
 (times, durations, temporary paths, job ids, PIDs, facts' values), never the
@@ -66,7 +69,8 @@ _VOLATILE = [
     (re.compile(r"ansible-local-\w+"), "ansible-local-TMP"),
     (re.compile(r"ansible-moduletmp-\d+-\w+"), "ansible-moduletmp-TMP"),
     (re.compile(r"ansible_\w+_payload_\w+"), "ansible_payload_TMP"),
-    (re.compile(r"\bj\d{9,}\.\d+\b"), "JOB"),  # stock's async job id: j<random>.<pid>
+    (re.compile(r"\bj\d+\.\d+\b"), "JOB"),  # stock's async job id: j<random>.<pid>
+    (re.compile(r"\b\d+:\d\d:\d\d\.\d{6}\b"), "DURATION"),  # a command's delta, in printed results
     (re.compile(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d+)?"), "DATETIME"),
     (re.compile(r"/tmp/tmp\w{8}"), "/tmp/TMP"),
 ]
@@ -80,7 +84,8 @@ class Case:
     files: tuple[str, ...] = ()
     order: str = "run"
     overlap: bool = False
-    stdout: bool = False
+    stdout: str = ""
+    env: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def load(cls, path: Path) -> Case:
@@ -88,13 +93,14 @@ class Case:
         for line in path.read_text().splitlines()[:10]:
             if line.startswith("# parity:"):
                 options.update(item.split("=", 1) for item in line[len("# parity:"):].split())
-        known = {"strategy", "files", "order", "overlap", "stdout"}
+        known = {"strategy", "files", "order", "overlap", "stdout", "env"}
         if set(options) - known:
             raise ValueError("%s: unknown parity options %s" % (path, sorted(set(options) - known)))
         return cls(name=path.stem, path=path, strategy=options.get("strategy", "linear"),
                    files=tuple(f for f in options.get("files", "").split(",") if f),
                    order=options.get("order", "run"), overlap=options.get("overlap") == "yes",
-                   stdout=options.get("stdout") == "yes")
+                   stdout=options.get("stdout", ""),
+                   env=tuple(tuple(kv.split("=", 1)) for kv in options.get("env", "").split(",") if kv))
 
 
 def cases() -> list[Case]:
@@ -114,9 +120,16 @@ def mode_env(mode: str, strategy: str) -> dict[str, str]:
 
 # ------------------------------------------------------------------ normalising
 
+MISSING_INTERPRETER = re.compile(r"The module interpreter '.*' was not found")
+
+
 def normalise(value, key: str = ""):
     """`value` with what differs between any two runs taken out (see the module's docstring)."""
     if isinstance(value, dict):
+        if value.get("rc") == 127 and MISSING_INTERPRETER.search(str(value.get("msg", ""))):
+            # What the login shell said of the missing interpreter: dash through ssh's terminal under stock
+            # ("/bin/sh: 1: ...: not found" and ssh's notice), bash under the engine (the differences guide).
+            value = dict(value, module_stdout="SHELL", module_stderr="SHELL")
         out = {}
         for k, v in value.items():
             if k in _DROP_KEYS:
@@ -137,8 +150,8 @@ def normalise(value, key: str = ""):
 
 
 def _event_line(event: dict) -> dict:
-    line = {k: event[k] for k in ("event", "host", "task", "play", "handler", "path", "hosts", "ignore_errors")
-            if k in event}
+    line = {k: event[k] for k in ("event", "host", "task", "connection", "play", "handler", "path", "hosts",
+                                  "ignore_errors") if k in event}
     if "result" in event:
         line["result"] = normalise(event["result"])
     if "recap" in event:
@@ -227,7 +240,7 @@ def observe(case: Case, mode: str, lab: dict, workdir: Path, extra_args: tuple[s
     before = {h["name"]: temp_entries(Path(h["root"])) for h in hosts}
     events_file = workdir / ("%s-%s.jsonl" % (case.name, mode))
     events_file.unlink(missing_ok=True)
-    env = ansible_env(**mode_env(mode, case.strategy))
+    env = ansible_env(**dict(case.env), **mode_env(mode, case.strategy))
     env["ANSIBLE_CALLBACKS_ENABLED"] = ",".join(filter(None, [env.get("ANSIBLE_CALLBACKS_ENABLED"), RECORDER]))
     env["ANSIBLE_CALLBACK_PLUGINS"] = str(RECORDER_DIR)
     env["NSM_PARITY_EVENTS"] = str(events_file)
@@ -265,8 +278,9 @@ def in_host_order(events: list[dict], by_host: bool) -> list[dict]:
     """The events with each task's host events in host order: forks finish in any order, under stock too.
 
     by_host: every host's events together (strategies that do not keep hosts in lockstep)."""
-    if by_host:
-        return sorted(events, key=lambda e: e.get("host") or "")
+    if by_host:  # each host's events in their order; the others (task starts) as a sorted list
+        hostless = sorted((e for e in events if not e.get("host")), key=lambda e: json.dumps(e, sort_keys=True))
+        return hostless + sorted((e for e in events if e.get("host")), key=lambda e: e["host"])
     out: list[dict] = []
     run: list[dict] = []
     for event in events + [{}]:
@@ -280,13 +294,31 @@ def in_host_order(events: list[dict], by_host: bool) -> list[dict]:
     return out
 
 
+RESULT_LINE = re.compile(r"^(ok|changed|skipping|fatal|failed|ignoring|included):? ")
+BANNER = re.compile(r"^(?:TASK|RUNNING HANDLER) \[(.*)\] \**$")
+
+
+def under_banners(text: str) -> list[str]:
+    """Each printed result line with the banner of the task it stands under, sorted."""
+    banner, pairs = "", []
+    for line in _stdout_lines(text):
+        match = BANNER.match(line)
+        if match:
+            banner = match.group(1)
+        elif RESULT_LINE.match(line):
+            pairs.append("%s :: %s" % (banner, line))
+    return sorted(pairs)
+
+
 def _view(obs: Observation, case: Case) -> list[str]:
     events = in_host_order(obs.events, case.order == "host")
     view = ["rc: %d" % obs.rc]
     view += ["event: " + json.dumps(e, sort_keys=True) for e in events]
     view += ["file %s: %s" % (host, json.dumps(f, sort_keys=True)) for host, fs in sorted(obs.files.items()) for f in fs]
     view += ["left behind on %s: %s" % (host, p) for host, ps in sorted(obs.left_behind.items()) for p in ps]
-    if case.stdout:
+    if case.stdout == "banners":
+        view += ["printed: " + line for line in under_banners(obs.stdout)]
+    elif case.stdout:
         view += ["stdout: " + line for line in _stdout_lines(obs.stdout)]
     return view
 

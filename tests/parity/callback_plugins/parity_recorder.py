@@ -3,7 +3,8 @@
 """Test callback: every event a callback can see, one JSON line each, into the file NSM_PARITY_EVENTS names.
 
 An event is its name, the host and the task (by name) where there is one, and the
-result as the callback received it (item results too). The harness
+result as the callback received it (item results too) with the name of the
+connection that ran it. The harness
 (tests/nsmtest/parity.py) normalises and compares two such streams.
 """
 
@@ -30,9 +31,11 @@ class CallbackModule(CallbackBase):
             with open(self._path, "a", encoding="utf-8") as out:
                 out.write(json.dumps(dict(event=event, **fields), default=repr, sort_keys=True) + "\n")
 
-    def _result(self, event: str, result) -> None:
-        self._write(event, host=result._host.get_name(), task=result._task.get_name(),  # pylint: disable=protected-access
-                    result=result._result)  # pylint: disable=protected-access
+    def _result(self, event: str, result, **fields) -> None:
+        task = result._task  # pylint: disable=protected-access
+        # task.connection: the name ansible-core reports for the connection plugin that ran the task
+        self._write(event, host=result._host.get_name(), task=task.get_name(),  # pylint: disable=protected-access
+                    connection=task.connection, result=result._result, **fields)  # pylint: disable=protected-access
 
     def v2_playbook_on_play_start(self, play):
         self._write("play_start", play=play.get_name())
@@ -63,8 +66,7 @@ class CallbackModule(CallbackBase):
         self._result("ok", result)
 
     def v2_runner_on_failed(self, result, ignore_errors=False):
-        self._write("failed", host=result._host.get_name(), task=result._task.get_name(),  # pylint: disable=protected-access
-                    ignore_errors=ignore_errors, result=result._result)  # pylint: disable=protected-access
+        self._result("failed", result, ignore_errors=ignore_errors)
 
     def v2_runner_on_skipped(self, result):
         self._result("skipped", result)

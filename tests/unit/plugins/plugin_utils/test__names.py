@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import types
+
 import pytest
 from ansible.playbook.play_context import PlayContext
 from ansible.plugins.loader import become_loader, connection_loader, module_loader
@@ -57,8 +59,12 @@ def test_our_own_connections_are_ours():
 
 def test_fqcn_connection_names_patch_asks_the_engine_for_its_own_plugin(monkeypatch):
     asked = []
-    monkeypatch.setattr(_names._engine.loaders, "connection_loader__get_with_context",
-                        lambda name, *args, **kwargs: asked.append(name))
+
+    def engine_get(name, *args, **kwargs):
+        asked.append(name)
+        return types.SimpleNamespace(object=types.SimpleNamespace(ansible_name=name))
+
+    monkeypatch.setattr(_names._engine.loaders, "connection_loader__get_with_context", engine_get)
     get = _names.FQCN_CONNECTIONS.make(None)
     play = PlayContext()
     play.connection = "ansible.builtin.ssh"
@@ -67,8 +73,10 @@ def test_fqcn_connection_names_patch_asks_the_engine_for_its_own_plugin(monkeypa
     play.connection = "paramiko"
     get("ssh", play)  # as the engine does: only when the play's own connection is redirected
     play.connection = "ns.mitogen.ssh"
-    get("ansible.builtin.local", play)
+    local = get("ansible.legacy.local", play)
     assert asked == ["mitogen_ssh", "mitogen_ssh", "paramiko", "ssh", "mitogen_local"]
+    # Callbacks see the name the user's connection resolves to (task.connection), not the engine's plugin's.
+    assert local.object.ansible_name == "ansible.builtin.local"
 
 
 class Templar:

@@ -1,0 +1,53 @@
+# Copyright (c) ns.mitogen contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The discovered interpreter comes back with the task that discovered it, and not again."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.ns.mitogen.plugins.plugin_utils import _discovery
+from ansible_collections.ns.mitogen.plugins.plugin_utils._state import PlayState
+
+
+@pytest.fixture(autouse=True)
+def fresh_state():
+    PlayState.begin()
+
+
+def engine_discovery(s, candidates, task_vars, action, rediscover_python):
+    """As the engine: discovers when the fact is missing, and marks the action either way."""
+    facts = task_vars.setdefault("ansible_facts", {})
+    facts.setdefault(_discovery.FACT, "/usr/bin/python3")
+    action._discovered_interpreter_key = _discovery.FACT  # pylint: disable=protected-access
+    return facts[_discovery.FACT]
+
+
+class Action:
+    """Stands for an action plugin object (weakly referable), before any discovery."""
+
+    def __init__(self):
+        self._discovered_interpreter_key = None
+
+
+def action():
+    return Action()
+
+
+def test_only_the_task_that_discovers_returns_the_fact():
+    run = _discovery.DISCOVERED_ONCE.make(engine_discovery)
+    task_vars: dict = {}
+    first = action()
+    assert run("auto", [], task_vars, first, False) == "/usr/bin/python3"
+    run("auto", [], task_vars, first, False)  # the same task asks again: it still discovered it
+    assert first._discovered_interpreter_key == _discovery.FACT  # pylint: disable=protected-access
+    later = action()
+    run("auto", [], task_vars, later, False)
+    assert later._discovered_interpreter_key is None  # pylint: disable=protected-access
+
+
+def test_a_rediscovery_is_left_to_the_engine():
+    run = _discovery.DISCOVERED_ONCE.make(engine_discovery)
+    rediscovering = action()
+    run("auto", [], {"ansible_facts": {_discovery.FACT: "/usr/bin/python3"}}, rediscovering, True)
+    assert rediscovering._discovered_interpreter_key == _discovery.FACT  # pylint: disable=protected-access
