@@ -64,7 +64,7 @@ TARGETS = (
     "loop-connection", "until", "break_when", "changed_when", "failed_when", "conditionals",
     "register", "set_fact", "assert", "debug", "omit", "hash", "undefined",
     # become, users, system
-    "become", "become_sudo", "user", "group", "getent", "facts_d", "gathering_facts",
+    "become", "become_sudo", "getent", "facts_d", "gathering_facts",
     "gathering", "interpreter_discovery_python", "interpreter_discovery_python_delegate_facts", "wait_for",
     # plays, strategies and errors
     "handlers", "include_import", "includes", "import_tasks", "blocks", "tags", "task-args",
@@ -95,6 +95,8 @@ EXCLUDED = {
     "iptables": "changes packet filters: the lab shapes its traffic with them",
     "apt": "downloads packages: the lab's targets reach no package mirror",
     "cron": "installs cron and libfaketime with apt (as apt)",
+    "user": "installs libuser with the package manager (as apt)",
+    "group": "installs libuser with the package manager (as apt)",
     "dpkg_selections": "downloads a package from ansible-core's CI file server (as apt)",
     "binary_modules_posix": "downloads its binary modules from ansible-core's CI file server (as apt)",
     "pip": "downloads packages from PyPI on the target (as apt)",
