@@ -4,8 +4,9 @@
 
 Private: not a public API. ansible-core creates callbacks in the controller
 before any worker forks and tells them when each play starts, just before it
-loads the play's strategy. The callback then arms a one-shot hook on the
-strategy loader: the builtin strategy instance that the TaskQueueManager gets
+loads the play's strategy. The callback then arms a hook on the strategy
+loader, until the run ends: each builtin strategy instance that the
+TaskQueueManager gets (one per play, and one per ``serial`` batch)
 is given the very classes an ns.mitogen strategy is made of (``EngineStrategy``
 over the builtin one). So the play runs exactly as under ns.mitogen.<name>, and,
 since no third-party strategy plugin is loaded, without a deprecation warning.
@@ -72,7 +73,7 @@ class Accelerator:
         obj = self.original_get(name, *args, **kwargs)
         if kwargs.get("class_only") or not args or not _is_task_queue_manager(args[0]):
             return obj  # not the TaskQueueManager loading the play's strategy
-        self.run_end()
+        # Armed until the run ends: the TaskQueueManager loads the strategy again for each serial batch.
         return self.accelerate(name, obj)
 
     def accelerate(self, name: str, strategy):

@@ -7,7 +7,8 @@ Private: not a public API. ``EngineStrategy`` is what every ns.mitogen strategy
 ``class StrategyModule(EngineStrategy, LinearStrategy)``. When a play starts it
 checks the controller and that the engine still has every attribute a patch
 replaces, puts the engine's exit handler in front of SIGTERM and SIGHUP
-(``_exit``), then installs ``PATCHES`` in order; when the play ends it removes
+(``_exit``), then installs ``PATCHES`` in order; when the play (or a ``serial``
+batch of it) ends it closes a batch's connections (``_batches``) and removes
 them, so plays under stock strategies in the same run see stock Ansible.
 """
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 from ansible.errors import AnsibleError
 
 from ansible_collections.ns.mitogen.plugins.plugin_utils import (
-    _connect, _discovery, _engine, _exit, _failures, _loop, _modules, _names, _reset, _runner)
+    _batches, _connect, _discovery, _engine, _exit, _failures, _loop, _modules, _names, _reset, _runner)
 from ansible_collections.ns.mitogen.plugins.plugin_utils._state import PlayState
 
 # In the order they are installed: a later patch of the same engine symbol wraps the earlier one.
@@ -90,5 +91,9 @@ class EngineStrategy(_engine.EngineStrategyMixin):
                 installed.install(patch)
             return super().run(iterator, play_context, result)
         finally:
-            installed.remove_all()
-            PlayState.begin()
+            try:
+                if _batches.is_serial(iterator):
+                    _batches.close_connections()
+            finally:
+                installed.remove_all()
+                PlayState.begin()

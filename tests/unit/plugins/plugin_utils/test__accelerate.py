@@ -36,12 +36,18 @@ def test_a_builtin_strategy_instance_is_accelerated_and_others_are_left_alone(ca
     assert capsys.readouterr().err.count("plays with strategy some.collection.fast run without Mitogen") == 1
 
 
-def test_the_hook_is_one_shot_and_leaves_the_loader_as_it_was():
+def test_the_hook_lasts_until_the_run_ends_and_leaves_the_loader_as_it_was(monkeypatch):
     accelerator = _accelerate.Accelerator()
     assert "get" not in vars(strategy_loader)
     accelerator.play_start()
     assert vars(strategy_loader)["get"] == accelerator._get  # pylint: disable=protected-access
     assert strategy_loader.get("linear", class_only=True) is LinearStrategy  # class loads pass through
+    # The TaskQueueManager loads the play's strategy again for each serial batch: each one is accelerated.
+    monkeypatch.setattr(_accelerate, "_is_task_queue_manager", lambda obj: True)
+    monkeypatch.setattr(accelerator, "original_get", lambda name, *args, **kwargs: LinearStrategy.__new__(LinearStrategy))
+    batches = [strategy_loader.get("linear", object()) for _batch in range(2)]
+    assert all(_accelerate.runs_engine(strategy) for strategy in batches)
+    monkeypatch.undo()
     accelerator.run_end()
     assert "get" not in vars(strategy_loader)
 
