@@ -1,14 +1,20 @@
 # Copyright (c) ns.mitogen contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Interpreter discovery as stock Ansible reports it: the discovered interpreter comes back once.
+"""Interpreter discovery as stock Ansible does it: behind mitogen_via too, and reported once.
 
 Private: not a public API. ansible-core returns the ``discovered_interpreter_python``
 fact with the result of the task that ran the discovery, and not again once the
 fact is known. The engine marked every task of a host whose interpreter had
-been discovered, so every result carried the fact again.
+been discovered, so every result carried the fact again. And for a
+``mitogen_via`` hop it ran discovery with no interpreter to try, which failed
+("Unhandled error in Python interpreter discovery"; engine #1376).
 """
 
 from __future__ import annotations
+
+from collections import ChainMap
+
+from ansible import constants as C
 
 from ansible_collections.ns.mitogen.plugins.plugin_utils import _engine
 from ansible_collections.ns.mitogen.plugins.plugin_utils._state import PlayState
@@ -43,4 +49,33 @@ DISCOVERED_ONCE = _engine.Patch(
     test="tests/parity/cases/interpreter_discovery.yml",
     make=_discovered_once,
     shape=("s", "candidates", "task_vars", "action", "rediscover_python"),
+)
+
+
+FALLBACK_VAR = "ansible_interpreter_python_fallback"
+
+
+def _via_candidates(original):
+    def python_path(self, rediscover_python=False):
+        if self._host_vars.get(FALLBACK_VAR):  # pylint: disable=protected-access
+            return original(self, rediscover_python)
+        host_vars = self._host_vars  # pylint: disable=protected-access
+        fallback = C.config.get_config_value("INTERPRETER_PYTHON_FALLBACK", variables=host_vars)
+        self._host_vars = ChainMap({FALLBACK_VAR: fallback}, host_vars)  # pylint: disable=protected-access
+        try:
+            return original(self, rediscover_python)
+        finally:
+            self._host_vars = host_vars  # pylint: disable=protected-access
+    return python_path
+
+
+VIA_CANDIDATES = _engine.Patch(
+    name="discovery-behind-a-hop",
+    target="ansible_mitogen.transport_config.MitogenViaSpec.python_path",
+    why="Interpreter discovery for a mitogen_via hop tries the interpreters ansible-core's "
+        "INTERPRETER_PYTHON_FALLBACK lists, as for any host; the engine alone tried none and failed with "
+        "\"Unhandled error in Python interpreter discovery\".",
+    test="tests/integration/plugins/connection/test_via.py::test_interpreter_discovery_behind_a_hop",
+    make=_via_candidates,
+    shape=("self", "rediscover_python"),
 )

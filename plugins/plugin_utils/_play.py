@@ -44,6 +44,7 @@ PATCHES: tuple[_engine.Patch, ...] = (
     _failures.INTERPRETER_NOT_FOUND,
     # interpreter discovery, and meta: reset_connection
     _discovery.DISCOVERED_ONCE,
+    _discovery.VIA_CANDIDATES,
     _reset.NO_DISCOVERY,
     _reset.RESET,
     # loop items keep their connection

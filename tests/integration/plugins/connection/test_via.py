@@ -75,6 +75,24 @@ def test_a_templated_mitogen_via(lab, tmp_path, firewall, mode):
     assert "(mitogen:" in behind["stdout"] and "client=%s" % t1 in behind["stdout"], behind
 
 
+@pytest.mark.parametrize("interpreter", ["auto", "auto_silent"])
+def test_interpreter_discovery_behind_a_hop(lab, tmp_path, firewall, interpreter):
+    """Discovery through mitogen_via finds the Python, once, and auto_silent prints no warning (engine #1376)."""
+    firewall(2, [lab["hosts"][0]["ip"]])
+    inventory = write(tmp_path, key_login(lab, "bastion", 1).replace(
+        "ansible_python_interpreter=/usr/bin/python3", "ansible_python_interpreter=%s" % interpreter),
+        password_login(lab, "behind", 2, "bastion").replace(
+            "ansible_python_interpreter=/usr/bin/python3", "ansible_python_interpreter=%s" % interpreter))
+    result = run_playbook(PLAYBOOK, inventory, "--limit", "behind", env=NS)
+    assert result.rc == 0, result.stdout[-3000:]
+    behind = result.results("Transport")["behind"]
+    assert "client=%s" % lab["hosts"][0]["ip"] in behind["stdout"], behind
+    assert behind["ansible_facts"]["discovered_interpreter_python"].startswith("/usr/bin/python3"), behind
+    assert "Unhandled error in Python interpreter discovery" not in result.stdout + result.stderr
+    warned = "is using the discovered Python interpreter" in result.stdout + result.stderr
+    assert warned is (interpreter == "auto"), (result.stderr[-2000:])
+
+
 def test_three_hop_chain(lab, tmp_path, firewall):
     t1, t2 = lab["hosts"][0]["ip"], lab["hosts"][1]["ip"]
     firewall(2, [t1])

@@ -51,3 +51,23 @@ def test_a_rediscovery_is_left_to_the_engine():
     rediscovering = action()
     run("auto", [], {"ansible_facts": {_discovery.FACT: "/usr/bin/python3"}}, rediscovering, True)
     assert rediscovering._discovered_interpreter_key == _discovery.FACT  # pylint: disable=protected-access
+
+
+class ViaSpec:
+    """Stands for the engine's MitogenViaSpec: host variables, and python_path reading the fallback from them."""
+
+    def __init__(self, host_vars):
+        self._host_vars = host_vars
+
+    def python_path(self, rediscover_python=False):
+        return list(self._host_vars.get(_discovery.FALLBACK_VAR, []))
+
+
+def test_a_hop_tries_the_configured_fallback_interpreters():
+    python_path = _discovery.VIA_CANDIDATES.make(ViaSpec.python_path)
+    hop = ViaSpec({"ansible_python_interpreter": "auto_silent"})
+    tried = python_path(hop)
+    assert "/usr/bin/python3" in tried and len(tried) > 1
+    assert _discovery.FALLBACK_VAR not in hop._host_vars  # pylint: disable=protected-access
+    own = ViaSpec({_discovery.FALLBACK_VAR: ["/opt/python"]})
+    assert python_path(own) == ["/opt/python"]
