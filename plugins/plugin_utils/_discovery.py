@@ -8,6 +8,12 @@ fact is known. The engine marked every task of a host whose interpreter had
 been discovered, so every result carried the fact again. And for a
 ``mitogen_via`` hop it ran discovery with no interpreter to try, which failed
 ("Unhandled error in Python interpreter discovery"; engine #1376).
+
+The engine needs a Python to run the discovery's shell command, so it tries
+the candidate interpreters one by one as the connection's Python. ns.mitogen
+stops at the first that starts and, when none does, tries ansible-core's own
+last resort (``/usr/bin/python3``): discovery then finds what stock finds, and
+says "No python interpreters found" as stock does.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 from collections import ChainMap
 
 from ansible import constants as C
+from ansible.executor.interpreter_discovery import _FALLBACK_INTERPRETER
 
 from ansible_collections.ns.mitogen.plugins.plugin_utils import _engine
 from ansible_collections.ns.mitogen.plugins.plugin_utils._state import PlayState
@@ -78,4 +85,42 @@ VIA_CANDIDATES = _engine.Patch(
     test="tests/integration/plugins/connection/test_via.py::test_interpreter_discovery_behind_a_hop",
     make=_via_candidates,
     shape=("self", "rediscover_python"),
+)
+
+
+def candidates_to_try(candidates) -> list[str]:
+    """The interpreters to start the discovery with, in order: the candidates, then ansible-core's last resort."""
+    tried = [c for c in (candidates or []) if isinstance(c, str)]
+    return tried + ([] if _FALLBACK_INTERPRETER in tried else [_FALLBACK_INTERPRETER])
+
+
+def _first_that_starts(original):
+    def _low_level_execute_command(self, cmd, *args, **kwargs):
+        if not getattr(self, "_mitogen_discovering_interpreter", False):
+            return original(self, cmd, *args, **kwargs)
+        candidates = self._mitogen_interpreter_candidates  # pylint: disable=protected-access
+        tried = candidates_to_try(candidates)
+        try:
+            for n, candidate in enumerate(tried, 1):
+                self._mitogen_interpreter_candidates = [candidate]  # pylint: disable=protected-access
+                try:
+                    return original(self, cmd, *args, **kwargs)
+                except Exception:  # pylint: disable=broad-except  # as the engine: the next candidate
+                    if n == len(tried):
+                        raise
+            raise AssertionError("unreachable")
+        finally:
+            self._mitogen_interpreter_candidates = candidates  # pylint: disable=protected-access
+    return _low_level_execute_command
+
+
+DISCOVERY_INTERPRETERS = _engine.Patch(
+    name="discovery-interpreters",
+    target="ansible_mitogen.mixins.ActionModuleMixin._low_level_execute_command",
+    why="Interpreter discovery runs its command with the first candidate interpreter that starts, then "
+        "ansible-core's last resort (/usr/bin/python3), and finds and warns as stock does; the engine alone "
+        "started every candidate and failed the task when none of the configured ones existed.",
+    test="tests/parity/cases/interpreter_discovery.yml",
+    make=_first_that_starts,
+    shape=("self", "cmd", "sudoable", "in_data", "executable", "encoding_errors", "chdir"),
 )

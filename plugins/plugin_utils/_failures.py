@@ -122,11 +122,16 @@ def missing_interpreter(text: str, stack) -> InterpreterNotFound | None:
     for step in stack or ():
         python = (step.get("kwargs") or {}).get("python_path") or []
         python = [python] if isinstance(python, str) else list(python)
-        if python and re.search(r"%s: (?:No such file or directory|not found|command not found)"
-                                % re.escape(python[0]), text):
+        if not python:
+            continue
+        if re.search(r"%s: (?:No such file or directory|not found|command not found)" % re.escape(python[0]), text):
             lines = [line.strip() for line in text.splitlines()[1:] if line.strip()]
             return InterpreterNotFound(connection_failure_message(text), " ".join(python),
                                        "\n".join(lines[-3:]) + "\n")
+        # The local connection starts the interpreter itself: "Child start failed: [Errno 2] No such file ..."
+        local = re.search(r"\[Errno 2\] No such file or directory: '%s'" % re.escape(python[0]), text)
+        if local:
+            return InterpreterNotFound(connection_failure_message(text), " ".join(python), local.group(0) + "\n")
     return None
 
 

@@ -45,6 +45,7 @@ PATCHES: tuple[_engine.Patch, ...] = (
     # interpreter discovery, and meta: reset_connection
     _discovery.DISCOVERED_ONCE,
     _discovery.VIA_CANDIDATES,
+    _discovery.DISCOVERY_INTERPRETERS,
     _reset.NO_DISCOVERY,
     _reset.RESET,
     # loop items keep their connection

@@ -71,3 +71,39 @@ def test_a_hop_tries_the_configured_fallback_interpreters():
     assert _discovery.FALLBACK_VAR not in hop._host_vars  # pylint: disable=protected-access
     own = ViaSpec({_discovery.FALLBACK_VAR: ["/opt/python"]})
     assert python_path(own) == ["/opt/python"]
+
+
+class Discovering:
+    """Stands for an action object of the engine while it discovers the interpreter."""
+
+    def __init__(self, candidates, starts):
+        self._mitogen_discovering_interpreter = True
+        self._mitogen_interpreter_candidates = candidates
+        self.starts, self.started = starts, []
+
+    def engine_execute(self, cmd, *args, **kwargs):
+        """As the engine: tries each candidate (it would go on after one that starts) and fails with the last."""
+        for candidate in self._mitogen_interpreter_candidates:
+            self.started.append(candidate)
+        if self._mitogen_interpreter_candidates[-1] not in self.starts:
+            raise OSError("%s: not found" % self._mitogen_interpreter_candidates[-1])
+        return {"rc": 0, "stdout": "FOUND\n/usr/bin/python3\nENDFOUND\n"}
+
+
+def test_discovery_stops_at_the_first_interpreter_that_starts():
+    execute = _discovery.DISCOVERY_INTERPRETERS.make(Discovering.engine_execute)
+    action = Discovering(["/opt/nope", "/usr/bin/python3.11", "/usr/bin/python3"], {"/usr/bin/python3.11", "/usr/bin/python3"})
+    assert execute(action, "echo FOUND")["rc"] == 0
+    assert action.started == ["/opt/nope", "/usr/bin/python3.11"]
+    assert action._mitogen_interpreter_candidates == ["/opt/nope", "/usr/bin/python3.11", "/usr/bin/python3"]
+
+
+def test_without_a_candidate_that_starts_discovery_runs_on_ansible_core_s_last_resort():
+    execute = _discovery.DISCOVERY_INTERPRETERS.make(Discovering.engine_execute)
+    action = Discovering(["/usr/bin/does_not_exist"], {"/usr/bin/python3"})
+    execute(action, "echo FOUND")
+    assert action.started == ["/usr/bin/does_not_exist", "/usr/bin/python3"]
+    nothing = Discovering([], set())
+    with pytest.raises(OSError):
+        execute(nothing, "echo FOUND")
+    assert nothing.started == ["/usr/bin/python3"]

@@ -128,6 +128,14 @@ def test_a_missing_interpreter_is_recognised_in_the_engines_output():
     assert _failures.missing_interpreter(NOT_FOUND, [{"method": "ssh", "kwargs": {"python_path": ["/usr/bin/python3"]}}]) is None
 
 
+def test_a_missing_interpreter_of_the_local_connection_is_recognised():
+    text = ("Child start failed: [Errno 2] No such file or directory: '/nonexistent/python3'. "
+            "Command was: /nonexistent/python3 -c \"import sys\"")
+    missing = _failures.missing_interpreter(text, [{"method": "local", "kwargs": {"python_path": ["/nonexistent/python3"]}}])
+    assert missing.interpreter == "/nonexistent/python3" and missing.result()["rc"] == 127
+    assert _failures.missing_interpreter(text, [{"method": "local", "kwargs": {"python_path": ["/usr/bin/python3"]}}]) is None
+
+
 def test_the_action_fails_the_task_as_stock_does():
     connect = _failures.CONNECT_FAILURE.make(raising(AnsibleConnectionFailure(NOT_FOUND)))
     with pytest.raises(_failures.InterpreterNotFound) as info:
