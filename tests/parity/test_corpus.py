@@ -8,7 +8,7 @@ stock, ``ns.mitogen.linear`` and the callback ``ns.mitogen.accelerate``, each on
 its own lab host, at the same time. A negative control runs every target with a
 strategy that does not exist: each must fail, or the choice of strategy did not
 reach it. The differences guide lists the selection, the exclusions and the
-targets that still differ (REMAINING here).
+targets that still differ (nsmtest.corpus.REMAINING).
 """
 
 from __future__ import annotations
@@ -23,10 +23,7 @@ import pytest
 from ansible.release import __version__ as CORE_VERSION
 
 from nsmtest import python_env
-from nsmtest.corpus import TARGETS
-
-# target -> why it still fails under ns.mitogen (the differences guide says the same)
-REMAINING: dict[str, str] = {}
+from nsmtest.corpus import REMAINING, TARGETS
 
 MODES = ("stock", "ns-linear", "callback")
 
