@@ -14,12 +14,23 @@ changes one thing: a new-style module that raises an exception, or returns
 without exiting, is reported as ansible-core's module wrapper reports it (a
 JSON result with ``failed`` and the exception, exit status 1), where the engine
 alone printed a traceback that the controller could not read.
+
+The controller's patch ``async-jobs-as-stock`` makes the engine call
+``run_module_async`` here for async tasks: the job runs as ansible-core's
+``async_wrapper`` runs it, with its job id, job file records and time limit.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import io
+import json
+import os
+import shutil
+import signal
 import sys
+import traceback
 
 ENGINE_RUNNER = "ansible_mitogen.runner"  # the engine's runner classes, loaded in every interpreter it starts
 NO_EXIT = "New-style module did not handle its own exit."  # ansible-core's words
@@ -47,14 +58,172 @@ def _reporting(run_code):
     return run_code_reporting
 
 
-def run_module(kwargs, econtext):
-    """Run one module as ``ansible_mitogen.target.run_module`` does, reporting failures as ansible-core."""
+def _module_runner(kwargs, econtext):
+    """The engine's runner of one module, with failures reported as ansible-core reports them."""
     runner = sys.modules.get(ENGINE_RUNNER) or importlib.import_module(ENGINE_RUNNER)
     klass = getattr(runner, kwargs.pop("runner_name"))
     impl = klass(econtext=econtext, **kwargs)
     if isinstance(impl, runner.NewStyleRunner):
         impl._run_code = _reporting(impl._run_code)  # pylint: disable=protected-access
-    return impl.run()
+    return impl
+
+
+def run_module(kwargs, econtext):
+    """Run one module as ``ansible_mitogen.target.run_module`` does, reporting failures as ansible-core."""
+    return _module_runner(kwargs, econtext).run()
 
 
 run_module.mitogen_takes_econtext = True  # the engine passes its ExternalContext, as to its own run_module
+
+
+# ------------------------------------------------------------------ async jobs, as ansible-core's async_wrapper
+
+DEFAULT_ASYNC_DIR = "~/.ansible_async"  # ansible-core's default of the shell option async_dir
+TIMEOUT_MSG = "Timeout exceeded"  # ansible-core's words
+
+
+def async_dir(kwargs, async_dir_option=None, environ=None):
+    """The job directory, expanded here: the controller's async_dir, else ANSIBLE_ASYNC_DIR, else the default."""
+    environ = os.environ if environ is None else environ
+    chosen = async_dir_option or (kwargs.get("env") or {}).get("ANSIBLE_ASYNC_DIR") or \
+        environ.get("ANSIBLE_ASYNC_DIR") or DEFAULT_ASYNC_DIR
+    return os.path.expanduser(chosen)
+
+
+def start_result(jid, path):
+    """What async_wrapper prints when it has started the job `jid` writing to `path`."""
+    return {"failed": False, "started": True, "finished": False, "ansible_job_id": jid, "results_file": path,
+            "_ansible_suppress_tmpdir_delete": True}
+
+
+def started_record(jid):
+    """The job file's first record."""
+    return {"started": True, "finished": False, "ansible_job_id": jid}
+
+
+def timeout_record(pid):
+    """The job file's record when the job reached its time limit and its process group `pid` was killed."""
+    return {"msg": TIMEOUT_MSG, "failed": True, "child_pid": pid}
+
+
+def job_record(jid, outdata, stderr):
+    """The job file's last record: the module's output read as async_wrapper reads it."""
+    # pylint: disable=import-outside-toplevel  # served by the engine where the module runs
+    from ansible.module_utils.json_utils import _filter_non_json_lines
+
+    try:
+        filtered, json_warnings = _filter_non_json_lines(outdata, objects_only=True)
+        result = json.loads(filtered)
+        if json_warnings:
+            module_warnings = result.get("warnings", [])
+            if not isinstance(module_warnings, list):
+                module_warnings = [module_warnings]
+            module_warnings.extend(json_warnings)
+            result["warnings"] = module_warnings
+        if stderr:
+            result["stderr"] = stderr
+    except Exception:  # pylint: disable=broad-except  # async_wrapper's record of output it cannot read
+        result = {"failed": True, "data": outdata, "stderr": stderr, "msg": traceback.format_exc(),
+                  "ansible_job_id": jid}
+    return result
+
+
+def write_record(path, record):
+    """Replace the job file at `path` with `record`, as async_wrapper does (write aside, then rename)."""
+    temporary = path + ".tmp"
+    try:
+        with open(temporary, "w") as job_file:
+            job_file.write(json.dumps(record))
+    finally:
+        os.rename(temporary, path)
+
+
+def _preload():
+    """Import now what reporting a failure and reading the result need after the job detaches.
+
+    A detached job can no longer import from the controller: an import it had not made hangs it until its time
+    limit. Reporting a failure once, into nothing, makes every import that path makes (some are lazy).
+    """
+    try:
+        # pylint: disable=import-outside-toplevel,unused-import  # where the engine serves ansible.module_utils
+        from ansible.module_utils import json_utils  # noqa: F401
+
+        with contextlib.redirect_stdout(io.StringIO()):
+            _report_as_stock(RuntimeError(NO_EXIT))
+    except SystemExit:
+        pass
+    except Exception:  # pylint: disable=broad-except  # the job runs all the same
+        pass
+
+
+class _Job:
+    """One async job in this (forked, soon detached) interpreter: its id, job file and module runner."""
+
+    def __init__(self, jid, path):
+        self.jid = jid
+        self.path = path
+        self.runner = None
+
+    def on_time_limit(self, signum, frame):  # pylint: disable=unused-argument
+        """SIGALRM: record the timeout, remove the runner's temporary directory, kill the job's process group."""
+        pid = os.getpid()
+        try:
+            write_record(self.path, timeout_record(pid))
+            temp_dir = getattr(self.runner, "_temp_dir", None)  # the directory the runner made for this job
+            if temp_dir:
+                shutil.rmtree(temp_dir, True)
+        finally:
+            # The engine's detach() made the job a session and process group leader before the module ran; until
+            # then nothing of the job runs beside this process, and its group is the interpreter's: spare it.
+            if os.getpgid(0) == pid:
+                os.killpg(pid, signal.SIGKILL)
+            os.kill(pid, signal.SIGKILL)
+
+    def run(self, kwargs, econtext, timeout_secs):
+        """Run the module as run_module does, detached, within the time limit; write its record."""
+        if timeout_secs > 0:
+            signal.signal(signal.SIGALRM, self.on_time_limit)
+            signal.alarm(timeout_secs)
+        try:
+            _preload()
+            self.runner = _module_runner(dict(kwargs, detach=True, emulate_tty=False), econtext)
+            result = self.runner.run()
+            signal.alarm(0)
+            record = job_record(self.jid, result.get("stdout") or "", result.get("stderr") or "")
+        except Exception:  # pylint: disable=broad-except  # the runner failed: async_wrapper's record of a failure
+            signal.alarm(0)
+            record = {"failed": True, "msg": traceback.format_exc(), "ansible_job_id": self.jid}
+        write_record(self.path, record)
+
+
+def run_module_async(kwargs, job_prefix, async_dir_option, timeout_secs, started_sender, econtext):
+    """Run one module as an async job, as ansible-core's async_wrapper does.
+
+    The job id is `job_prefix` and this process's id. Once the job file holds its
+    first record, the result async_wrapper prints when it starts goes to
+    `started_sender`; the engine's runner then detaches this process (a new
+    session) and runs the module. When the job outlives `timeout_secs`, its
+    process group is killed and the job file says so.
+    """
+    try:
+        jid = "%s.%d" % (job_prefix, os.getpid())
+        directory = async_dir(kwargs, async_dir_option)
+        try:
+            os.makedirs(directory, exist_ok=True)
+        except Exception as exc:  # pylint: disable=broad-except  # async_wrapper's words
+            started_sender.send({"failed": True, "msg": "could not create directory: %s - %s" % (directory, exc),
+                                 "exception": traceback.format_exc()})
+            return
+        job = _Job(jid, os.path.join(directory, jid))
+        try:
+            write_record(job.path, started_record(jid))
+        except Exception as exc:  # pylint: disable=broad-except  # async_wrapper's words
+            started_sender.send({"failed": True, "msg": "FATAL ERROR: %s" % exc})
+            return
+        started_sender.send(start_result(jid, job.path))
+        job.run(kwargs, econtext, timeout_secs)
+    finally:
+        econtext.broker.shutdown()  # the job's interpreter ends with its job, as the engine's AsyncRunner ends it
+
+
+run_module_async.mitogen_takes_econtext = True

@@ -61,8 +61,9 @@ PATCHES: tuple[_engine.Patch, ...] = (
     _modules.ASYNC_MODULE_UTILS,
     _modules.ASYNC_FLAGS,
     _modules.COLLECTION_SCAN,
-    # the module's run on the target
+    # the module's run on the target, and async jobs
     _runner.MODULE_FAILURES,
+    _runner.ASYNC_JOBS,
 )
 
 

@@ -1,10 +1,15 @@
 # Copyright (c) ns.mitogen contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A module's exception is reported as ansible-core's module wrapper reports it."""
+"""A module's exception is reported as ansible-core's module wrapper reports it; async jobs run as its async_wrapper."""
 
 from __future__ import annotations
 
 import json
+import os
+import signal
+import sys
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -38,3 +43,118 @@ def test_the_module_s_own_exit_passes_through(capsys):
     with pytest.raises(SystemExit) as exit_info:
         _target_runner._reporting(run_code)(None, None)  # pylint: disable=protected-access
     assert exit_info.value.code == 0 and capsys.readouterr().out == ""
+
+
+# ------------------------------------------------------------------ async jobs, as ansible-core's async_wrapper
+
+def test_the_job_directory_is_the_controller_s_else_the_environment_s_else_the_default():
+    home = os.path.expanduser("~")
+    assert _target_runner.async_dir({}, "~/jobs", {}) == home + "/jobs"
+    assert _target_runner.async_dir({"env": {"ANSIBLE_ASYNC_DIR": "/a"}}, None, {"ANSIBLE_ASYNC_DIR": "/b"}) == "/a"
+    assert _target_runner.async_dir({"env": None}, None, {"ANSIBLE_ASYNC_DIR": "/b"}) == "/b"
+    assert _target_runner.async_dir({}, None, {}) == home + "/.ansible_async"
+
+
+def test_the_records_are_async_wrapper_s():
+    assert _target_runner.start_result("j1.2", "/p/j1.2") == {
+        "failed": False, "started": True, "finished": False, "ansible_job_id": "j1.2", "results_file": "/p/j1.2",
+        "_ansible_suppress_tmpdir_delete": True}
+    assert _target_runner.started_record("j1.2") == {"started": True, "finished": False, "ansible_job_id": "j1.2"}
+    assert _target_runner.timeout_record(42) == {"msg": "Timeout exceeded", "failed": True, "child_pid": 42}
+
+
+def test_a_module_s_result_is_written_as_it_printed_it():
+    assert _target_runner.job_record("j1.2", '{"rc": 0, "changed": true}\n', "") == {"rc": 0, "changed": True}
+
+
+def test_junk_after_the_result_is_a_warning_and_stderr_is_kept():
+    record = _target_runner.job_record("j1.2", 'motd\n{"rc": 0, "warnings": "w"}\njunk\n', "oops")
+    assert record["warnings"] == ["w", "Module invocation had junk after the JSON data: junk"]
+    assert record["stderr"] == "oops" and "data" not in record and "ansible_job_id" not in record
+
+
+def test_output_that_is_no_result_is_recorded_as_async_wrapper_records_it():
+    record = _target_runner.job_record("j1.2", "no json here", "err")
+    assert record["failed"] is True and record["ansible_job_id"] == "j1.2"
+    assert record["data"] == "no json here" and record["stderr"] == "err" and "ValueError" in record["msg"]
+
+
+def test_a_record_replaces_the_job_file_whole(tmp_path):
+    path = str(tmp_path / "j1.2")
+    _target_runner.write_record(path, {"a": 1})
+    _target_runner.write_record(path, {"b": 2})
+    assert json.loads((tmp_path / "j1.2").read_text()) == {"b": 2} and os.listdir(tmp_path) == ["j1.2"]
+
+
+def killed_at_time_limit(monkeypatch, tmp_path, group_leader):
+    """What the time limit's handler writes and kills; the runner's directory is removed."""
+    kills = []
+    monkeypatch.setattr(os, "getpid", lambda: 4242)
+    monkeypatch.setattr(os, "getpgid", lambda pid: 4242 if group_leader else 1)
+    monkeypatch.setattr(os, "killpg", lambda pgid, sig: kills.append(("killpg", pgid, sig)))
+    monkeypatch.setattr(os, "kill", lambda pid, sig: kills.append(("kill", pid, sig)))
+    runner_dir = tmp_path / "ansible_mitogen_runner_x"
+    runner_dir.mkdir()
+    (runner_dir / "module").write_text("")
+    job = _target_runner._Job("j1.4242", str(tmp_path / "j1.4242"))  # pylint: disable=protected-access
+    job.runner = SimpleNamespace(_temp_dir=str(runner_dir))
+    job.on_time_limit(signal.SIGALRM, None)
+    assert json.loads((tmp_path / "j1.4242").read_text()) == _target_runner.timeout_record(4242)
+    assert not runner_dir.exists()
+    return kills
+
+
+def test_a_job_past_its_time_limit_has_its_process_group_killed(monkeypatch, tmp_path):
+    kills = killed_at_time_limit(monkeypatch, tmp_path, group_leader=True)
+    assert kills[0] == ("killpg", 4242, signal.SIGKILL)
+
+
+def test_a_job_not_yet_detached_kills_only_itself_never_the_interpreter_s_group(monkeypatch, tmp_path):
+    kills = killed_at_time_limit(monkeypatch, tmp_path, group_leader=False)
+    assert kills == [("kill", 4242, signal.SIGKILL)]
+
+
+class FakeRunner:
+    """Stands in for one of the engine's runner classes."""
+
+    made = []
+
+    def __init__(self, econtext, **kwargs):
+        self.kwargs = kwargs
+        self._temp_dir = None
+        FakeRunner.made.append(self)
+
+    def run(self):
+        return {"rc": 0, "stdout": self.kwargs["stdout"], "stderr": ""}
+
+
+def run_job(monkeypatch, tmp_path, **kwargs):
+    """Run the target side of an async job against a fake engine; (start result, job file, the runner's kwargs)."""
+    monkeypatch.setitem(sys.modules, _target_runner.ENGINE_RUNNER,
+                        SimpleNamespace(FakeRunner=FakeRunner, NewStyleRunner=type("NewStyleRunner", (), {})))
+    sent, shutdown = [], []
+    econtext = SimpleNamespace(broker=SimpleNamespace(shutdown=lambda: shutdown.append(True)))
+    FakeRunner.made.clear()
+    _target_runner.run_module_async(
+        dict(runner_name="FakeRunner", **kwargs), job_prefix="j77", async_dir_option=str(tmp_path / "jobs"),
+        timeout_secs=0, started_sender=SimpleNamespace(send=sent.append), econtext=econtext)
+    assert shutdown == [True], "the job's interpreter ends with its job"
+    (started,) = sent
+    path = started.get("results_file")
+    return started, json.loads(Path(path).read_text()) if path else None, FakeRunner.made
+
+
+def test_an_async_job_on_the_target_runs_as_async_wrapper_runs_it(monkeypatch, tmp_path):
+    started, record, (runner,) = run_job(monkeypatch, tmp_path, stdout='{"changed": true}')
+    jid = "j77.%d" % os.getpid()
+    assert started == _target_runner.start_result(jid, str(tmp_path / "jobs" / jid))
+    assert record == {"changed": True}
+    assert runner.kwargs["detach"] is True and runner.kwargs["emulate_tty"] is False  # as the engine's AsyncRunner
+
+
+def test_a_job_directory_that_cannot_be_made_fails_the_start_as_under_stock(monkeypatch, tmp_path):
+    (tmp_path / "jobs").write_text("")  # a file where the directory should be
+    started, record, runners = run_job(monkeypatch, tmp_path, stdout="{}")
+    assert started["failed"] is True and started["msg"].startswith("could not create directory: %s - " % (
+        tmp_path / "jobs"))
+    assert record is None and runners == []

@@ -1,11 +1,20 @@
 # Copyright (c) ns.mitogen contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The engine's target-side entry point is replaced by ns.mitogen's."""
+"""The engine's target-side entry points are replaced by ns.mitogen's: module runs and async jobs."""
 
 from __future__ import annotations
 
+import json
+import re
+from types import SimpleNamespace
+
+import mitogen.core
+import mitogen.select
+import pytest
+from ansible.errors import AnsibleError
+
 from ansible_collections.ns.mitogen.plugins.module_utils import _target_runner
-from ansible_collections.ns.mitogen.plugins.plugin_utils import _runner
+from ansible_collections.ns.mitogen.plugins.plugin_utils import _engine, _runner
 
 
 def test_the_engine_calls_our_run_module_on_the_target():
@@ -15,3 +24,94 @@ def test_the_engine_calls_our_run_module_on_the_target():
     assert replacement.mitogen_takes_econtext is True
     # It is called on the target by module and name: a module the engine serves (ansible_collections.*).
     assert replacement.__module__ == "ansible_collections.ns.mitogen.plugins.module_utils._target_runner"
+
+
+def test_async_job_ids_start_as_stock_s():
+    # ansible-core: f'j{secrets.randbelow(999999999999)}'; the target adds ".<pid of the job>".
+    prefixes = {_runner.job_prefix() for _count in range(20)}
+    assert all(re.fullmatch(r"j\d{1,12}", p) for p in prefixes) and len(prefixes) > 1
+
+
+class FakeContext:
+    def __init__(self):
+        self.router = object()
+        self.calls = []
+
+    def call_async(self, fn, **kwargs):
+        self.calls.append((fn, kwargs))
+        return "call"
+
+
+class FakeReceiver:
+    def __init__(self, router):
+        self.router = router
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def to_sender(self):
+        return "sender"
+
+
+class FakeMessage:
+    def __init__(self, receiver, value):
+        self.receiver, self.value = receiver, value
+
+    def unpickle(self):
+        return self.value
+
+
+def invoke(monkeypatch, started, from_call=False, async_dir="~/jobs"):
+    """Run the async-jobs patch's replacement against fakes of the engine; (response, the target call's kwargs)."""
+    context = FakeContext()
+
+    class FakeSelect:
+        def __init__(self, receivers):
+            self.receivers = receivers
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def get(self):
+            started_recv, call_recv = self.receivers
+            return FakeMessage(call_recv if from_call else started_recv, None if from_call else started)
+
+    monkeypatch.setattr(mitogen.core, "Receiver", FakeReceiver)
+    monkeypatch.setattr(mitogen.select, "Select", FakeSelect)
+    monkeypatch.setattr(_engine.planner, "_propagate_deps", lambda invocation, planner, ctx: None)
+    invocation = SimpleNamespace(
+        action=SimpleNamespace(get_shell_option=lambda name, default=None: async_dir if name == "async_dir" else None),
+        connection=SimpleNamespace(spawn_isolated_child=lambda: context),
+        timeout_secs=7, module_name="ansible.legacy.command")
+    planner = SimpleNamespace(get_kwargs=lambda: {"runner_name": "NewStyleRunner", "env": {"A": "1"}})
+    replacement = _runner.ASYNC_JOBS.make(lambda invocation, planner: None)
+    response = replacement(invocation, planner)
+    (fn, kwargs), = context.calls
+    assert fn is _target_runner.run_module_async
+    return response, kwargs
+
+
+def test_an_async_job_starts_with_stock_s_result(monkeypatch):
+    started = _target_runner.start_result("j1.2", "/home/u/.ansible_async/j1.2")
+    response, kwargs = invoke(monkeypatch, started)
+    # ansible-core's _execute_module marks the start as a change; the rest is what async_wrapper prints.
+    assert json.loads(response["stdout"]) == dict(started, changed=True)
+    assert kwargs["timeout_secs"] == 7 and kwargs["started_sender"] == "sender"
+    assert re.fullmatch(r"j\d+", kwargs["job_prefix"])
+
+
+def test_an_async_job_gets_its_directory_as_under_stock(monkeypatch):
+    _response, kwargs = invoke(monkeypatch, {"started": True}, async_dir="/var/jobs")
+    assert kwargs["async_dir_option"] == "/var/jobs"
+    assert kwargs["kwargs"]["env"] == {"A": "1", "ANSIBLE_ASYNC_DIR": "/var/jobs"}
+
+
+def test_an_async_job_that_ends_before_it_starts_fails_the_task(monkeypatch):
+    with pytest.raises(AnsibleError, match="ended before it started"):
+        invoke(monkeypatch, None, from_call=True)
