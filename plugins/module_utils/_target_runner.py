@@ -68,6 +68,23 @@ def _module_runner(kwargs, econtext):
     return impl
 
 
+ENGINE_TARGET = "ansible_mitogen.target"  # the engine's target-side entry points
+
+
+def init_child(econtext, log_level, candidate_temp_dirs):
+    """The engine's ``init_child``, called from here: this module is then loaded before the engine forks.
+
+    The engine calls ``init_child`` first in every interpreter it starts; there it
+    forks the parent of the interpreters it forks later (async jobs, isolated and
+    delegated tasks). Those inherit this module instead of each fetching it.
+    """
+    target = sys.modules.get(ENGINE_TARGET) or importlib.import_module(ENGINE_TARGET)
+    return target.init_child(econtext, log_level, candidate_temp_dirs)
+
+
+init_child.mitogen_takes_econtext = True  # as the engine's own init_child
+
+
 def run_module(kwargs, econtext):
     """Run one module as ``ansible_mitogen.target.run_module`` does, reporting failures as ansible-core."""
     return _module_runner(kwargs, econtext).run()

@@ -62,6 +62,7 @@ PATCHES: tuple[_engine.Patch, ...] = (
     _modules.ASYNC_FLAGS,
     _modules.COLLECTION_SCAN,
     # the module's run on the target, and async jobs
+    _runner.PRELOADED,
     _runner.MODULE_FAILURES,
     _runner.ASYNC_JOBS,
 )

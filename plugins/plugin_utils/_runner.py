@@ -19,6 +19,17 @@ from ansible.errors import AnsibleError
 from ansible_collections.ns.mitogen.plugins.module_utils import _target_runner
 from ansible_collections.ns.mitogen.plugins.plugin_utils import _engine
 
+PRELOADED = _engine.Patch(
+    name="target-code-before-forks",
+    target="ansible_mitogen.target.init_child",
+    why="ns.mitogen's target code is loaded in each interpreter the engine starts before the engine forks the "
+        "parent of its forked interpreters; forked interpreters that fetched it at the same time could wait for it "
+        "forever (delegated tasks of several hosts side by side hung now and then).",
+    test="tests/parity/cases/delegated_concurrency.yml",
+    make=lambda original: _target_runner.init_child,
+    shape=("econtext", "log_level", "candidate_temp_dirs"),
+)
+
 MODULE_FAILURES = _engine.Patch(
     name="module-failures-as-stock",
     target="ansible_mitogen.target.run_module",

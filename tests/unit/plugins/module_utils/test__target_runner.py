@@ -158,3 +158,11 @@ def test_a_job_directory_that_cannot_be_made_fails_the_start_as_under_stock(monk
     assert started["failed"] is True and started["msg"].startswith("could not create directory: %s - " % (
         tmp_path / "jobs"))
     assert record is None and runners == []
+
+
+def test_init_child_is_the_engine_s(monkeypatch):
+    calls = []
+    engine = type("EngineTarget", (), {"init_child": staticmethod(lambda *args: calls.append(args) or {"home": "/"})})
+    monkeypatch.setitem(sys.modules, _target_runner.ENGINE_TARGET, engine)
+    assert _target_runner.init_child("econtext", 10, ["/tmp"]) == {"home": "/"}
+    assert calls == [("econtext", 10, ["/tmp"])]

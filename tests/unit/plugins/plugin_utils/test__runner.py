@@ -115,3 +115,8 @@ def test_an_async_job_gets_its_directory_as_under_stock(monkeypatch):
 def test_an_async_job_that_ends_before_it_starts_fails_the_task(monkeypatch):
     with pytest.raises(AnsibleError, match="ended before it started"):
         invoke(monkeypatch, None, from_call=True)
+
+
+def test_the_engine_starts_each_interpreter_with_our_code_loaded():
+    replacement = _runner.PRELOADED.make(lambda econtext, log_level, candidate_temp_dirs: None)
+    assert replacement is _target_runner.init_child and replacement.mitogen_takes_econtext is True
