@@ -40,7 +40,7 @@ def start(mode: str, host: dict, lab: dict, work: Path, targets=TARGETS) -> subp
 
 
 def finish(proc: subprocess.Popen) -> dict:
-    out, _ = proc.communicate(timeout=3600)
+    out = proc.communicate(timeout=3600)[0]
     assert proc.returncode == 0, "the corpus runner failed:\n%s" % out[-3000:]
     return json.loads(out.strip().splitlines()[-1])
 
