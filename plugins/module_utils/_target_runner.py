@@ -129,7 +129,7 @@ def job_record(jid, outdata, stderr):
     from ansible.module_utils.json_utils import _filter_non_json_lines
 
     try:
-        filtered, json_warnings = _filter_non_json_lines(outdata, objects_only=True)
+        filtered, json_warnings = _filter_non_json_lines(outdata)
         result = json.loads(filtered)
         if json_warnings:
             module_warnings = result.get("warnings", [])
@@ -148,11 +148,9 @@ def job_record(jid, outdata, stderr):
 def write_record(path, record):
     """Replace the job file at `path` with `record`, as async_wrapper does (write aside, then rename)."""
     temporary = path + ".tmp"
-    try:
-        with open(temporary, "w") as job_file:
-            job_file.write(json.dumps(record))
-    finally:
-        os.rename(temporary, path)
+    with open(temporary, "w") as job_file:
+        job_file.write(json.dumps(record))
+    os.rename(temporary, path)
 
 
 def _preload():
@@ -173,6 +171,21 @@ def _preload():
         pass
 
 
+def kill_group_but_self(pgid):
+    """SIGKILL every process of the process group `pgid` but this one (where /proc lists processes)."""
+    me = os.getpid()
+    try:
+        pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
+    except OSError:
+        return  # no /proc: the group is killed whole afterwards
+    for other in pids:
+        try:
+            if other != me and os.getpgid(other) == pgid:
+                os.kill(other, signal.SIGKILL)
+        except OSError:
+            pass
+
+
 class _Job:
     """One async job in this (forked, soon detached) interpreter: its id, job file and module runner."""
 
@@ -182,17 +195,24 @@ class _Job:
         self.runner = None
 
     def on_time_limit(self, signum, frame):  # pylint: disable=unused-argument
-        """SIGALRM: record the timeout, remove the runner's temporary directory, kill the job's process group."""
+        """SIGALRM: kill what the job started, record the timeout, remove the runner's directory, end the job.
+
+        As async_wrapper does, the job's commands are killed before the record says so: whoever reads the record
+        finds them gone.
+        """
         pid = os.getpid()
+        # The engine's detach() made the job a session and process group leader before the module ran; until
+        # then nothing of the job runs beside this process, and its group is the interpreter's: spare it.
+        leader = os.getpgid(0) == pid
         try:
+            if leader:
+                kill_group_but_self(pid)
             write_record(self.path, timeout_record(pid))
             temp_dir = getattr(self.runner, "_temp_dir", None)  # the directory the runner made for this job
             if temp_dir:
                 shutil.rmtree(temp_dir, True)
         finally:
-            # The engine's detach() made the job a session and process group leader before the module ran; until
-            # then nothing of the job runs beside this process, and its group is the interpreter's: spare it.
-            if os.getpgid(0) == pid:
+            if leader:
                 os.killpg(pid, signal.SIGKILL)
             os.kill(pid, signal.SIGKILL)
 

@@ -15,6 +15,7 @@ them, so plays under stock strategies in the same run see stock Ansible.
 from __future__ import annotations
 
 from ansible.errors import AnsibleError
+from ansible.utils.display import Display
 
 from ansible_collections.ns.mitogen.plugins.plugin_utils import (
     _batches, _connect, _discovery, _engine, _exit, _failures, _loop, _modules, _names, _reset, _runner)
@@ -98,6 +99,8 @@ class EngineStrategy(_engine.EngineStrategyMixin):
             try:
                 if _batches.is_serial(iterator):
                     _batches.close_connections()
+            except Exception as exc:  # pylint: disable=broad-except  # the play's own result or error stands
+                Display().warning("ns.mitogen could not close the connections of a finished serial batch: %s" % exc)
             finally:
                 installed.remove_all()
                 PlayState.begin()

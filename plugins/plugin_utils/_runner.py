@@ -73,7 +73,8 @@ def _invoke_async_task(original):  # pylint: disable=unused-argument  # replaced
                 msg = select.get()
             started = msg.unpickle()
             if msg.receiver is call_recv:
-                raise AnsibleError("ns.mitogen: the async job of %s ended before it started" % invocation.module_name)
+                raise AnsibleError("ns.mitogen: the async job of %s ended before it started (it returned %r)"
+                                   % (invocation.module_name, started))
         # ansible-core's _execute_module marks every async start as a change.
         return {"stdout": json.dumps(dict(started, changed=True))}
     return invoke_async_task

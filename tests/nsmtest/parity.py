@@ -42,6 +42,7 @@ import hashlib
 import json
 import os
 import re
+import signal
 import stat
 import subprocess
 import time
@@ -243,13 +244,20 @@ def observe(case: Case, mode: str, lab: dict, workdir: Path, extra_args: tuple[s
     before = {h["name"]: temp_entries(Path(h["root"])) for h in hosts}
     events_file = workdir / ("%s-%s.jsonl" % (case.name, mode))
     events_file.unlink(missing_ok=True)
-    env = ansible_env(**dict(case.env), **mode_env(mode, case.strategy))
+    env = ansible_env(**{**dict(case.env), **mode_env(mode, case.strategy)})
     env["ANSIBLE_CALLBACKS_ENABLED"] = ",".join(filter(None, [env.get("ANSIBLE_CALLBACKS_ENABLED"), RECORDER]))
     env["ANSIBLE_CALLBACK_PLUGINS"] = str(RECORDER_DIR)
     env["NSM_PARITY_EVENTS"] = str(events_file)
     env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.builtin.default"
-    proc = subprocess.run(["ansible-playbook", "-i", lab["inventory"], str(case.path), *extra_args],
-                          env=env, capture_output=True, text=True, timeout=600, check=False, cwd=workdir)
+    proc = subprocess.Popen(["ansible-playbook", "-i", lab["inventory"], str(case.path), *extra_args], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=workdir,
+                            start_new_session=True)
+    try:
+        stdout, stderr = proc.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGTERM)  # ansible-playbook and its workers and multiplexers
+        stdout, stderr = proc.communicate(timeout=60)
+        stderr += "\n(the run took longer than 300 s and was stopped)"
     raw = [json.loads(line) for line in events_file.read_text().splitlines()] if events_file.exists() else []
     # Async polls come as often as the clock allows: their number is not compared.
     events = [_event_line(e) for e in raw if e["event"] != "async_poll"]
@@ -265,7 +273,7 @@ def observe(case: Case, mode: str, lab: dict, workdir: Path, extra_args: tuple[s
         if not any(left.values()) or time.monotonic() > deadline:
             break
         time.sleep(0.2)
-    return Observation(proc.returncode, events, files, left, proc.stdout, proc.stderr)
+    return Observation(proc.returncode, events, files, left, stdout, stderr)
 
 
 # ------------------------------------------------------------------ comparing

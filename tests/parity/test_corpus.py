@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -36,7 +37,7 @@ def start(mode: str, host: dict, lab: dict, work: Path, targets=TARGETS) -> subp
     return subprocess.Popen(
         [sys.executable, "-m", "nsmtest.corpus", "run", "--mode", mode, "--host", host["ip"], "--key", lab["key"],
          "--version", CORE_VERSION, "--work", str(work / mode), "--collections", collections, *targets],
-        stdout=subprocess.PIPE, text=True, env=python_env())
+        stdout=subprocess.PIPE, text=True, env=python_env(), start_new_session=True)
 
 
 def finish(proc: subprocess.Popen) -> dict:
@@ -50,10 +51,16 @@ def corpus(lab, tmp_path_factory):
     """mode -> what ran, passed and failed; "stock": the targets that failed under ns.mitogen, under stock."""
     work = tmp_path_factory.mktemp("corpus")
     procs = {mode: start(mode, host, lab, work) for mode, host in zip(MODES, lab["hosts"])}
-    runs = {mode: finish(proc) for mode, proc in procs.items()}
-    failed = sorted(set(runs["ns-linear"]["failed"]) | set(runs["callback"]["failed"]))
-    runs["stock"] = finish(start("stock", lab["hosts"][0], lab, work, failed)) if failed else \
-        {"ran": [], "passed": [], "failed": [], "log": ""}
+    try:
+        runs = {mode: finish(proc) for mode, proc in procs.items()}
+        failed = sorted(set(runs["ns-linear"]["failed"]) | set(runs["callback"]["failed"]))
+        procs["stock"] = start("stock", lab["hosts"][0], lab, work, failed) if failed else None
+        runs["stock"] = finish(procs["stock"]) if failed else {"ran": [], "passed": [], "failed": [], "log": ""}
+    finally:
+        for proc in procs.values():  # a runner that failed or timed out takes the others down with it
+            if proc is not None and proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+                proc.wait(timeout=60)
     return runs
 
 

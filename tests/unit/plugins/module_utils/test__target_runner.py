@@ -79,6 +79,17 @@ def test_output_that_is_no_result_is_recorded_as_async_wrapper_records_it():
     assert record["data"] == "no json here" and record["stderr"] == "err" and "ValueError" in record["msg"]
 
 
+def test_the_group_s_other_processes_are_killed(monkeypatch):
+    kills = []
+    monkeypatch.setattr(os, "getpid", lambda: 10)
+    monkeypatch.setattr(os, "listdir", lambda path: ["10", "11", "12", "self", "13"])
+    monkeypatch.setattr(os, "getpgid", lambda pid: {10: 10, 11: 10, 12: 7}.get(pid, 10) if pid != 13 else
+                        (_ for _ in ()).throw(ProcessLookupError()))
+    monkeypatch.setattr(os, "kill", lambda pid, sig: kills.append((pid, sig)))
+    _target_runner.kill_group_but_self(10)
+    assert kills == [(11, signal.SIGKILL)]
+
+
 def test_a_record_replaces_the_job_file_whole(tmp_path):
     path = str(tmp_path / "j1.2")
     _target_runner.write_record(path, {"a": 1})
@@ -93,6 +104,9 @@ def killed_at_time_limit(monkeypatch, tmp_path, group_leader):
     monkeypatch.setattr(os, "getpgid", lambda pid: 4242 if group_leader else 1)
     monkeypatch.setattr(os, "killpg", lambda pgid, sig: kills.append(("killpg", pgid, sig)))
     monkeypatch.setattr(os, "kill", lambda pid, sig: kills.append(("kill", pid, sig)))
+    # The job's commands die before the record says so: nothing is recorded yet when they are killed.
+    monkeypatch.setattr(_target_runner, "kill_group_but_self", lambda pgid: kills.append(
+        ("others", pgid, (tmp_path / "j1.4242").exists())))
     runner_dir = tmp_path / "ansible_mitogen_runner_x"
     runner_dir.mkdir()
     (runner_dir / "module").write_text("")
@@ -106,7 +120,7 @@ def killed_at_time_limit(monkeypatch, tmp_path, group_leader):
 
 def test_a_job_past_its_time_limit_has_its_process_group_killed(monkeypatch, tmp_path):
     kills = killed_at_time_limit(monkeypatch, tmp_path, group_leader=True)
-    assert kills[0] == ("killpg", 4242, signal.SIGKILL)
+    assert kills[:2] == [("others", 4242, False), ("killpg", 4242, signal.SIGKILL)]
 
 
 def test_a_job_not_yet_detached_kills_only_itself_never_the_interpreter_s_group(monkeypatch, tmp_path):
