@@ -148,8 +148,6 @@ REMAINING = {
     "interpreter_discovery_python": "ansible_python_interpreter set to '{{ omit }}': the engine renders the "
                                     "interpreter setting itself and fails on the omitted value, where ansible-core "
                                     "falls back to discovery",
-    "ignore_errors": "a host of the local connection with no valid Python runs raw under stock Ansible; under "
-                     "Mitogen raw needs Python too (see raw needs Python), so its tasks fail with rc 127",
 }
 
 
