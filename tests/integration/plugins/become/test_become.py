@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -169,10 +170,18 @@ SU_PLAY = """---
 """
 
 
-def no_locale_env(**extra):
+@pytest.fixture
+def control_path_dir():
+    """A directory of its own for ssh's master sockets (short: a socket path), removed afterwards."""
+    path = tempfile.mkdtemp(prefix="nscp")
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def no_locale_env(control_dir, **extra):
     """The target's own language: no LANG or LC_* from the controller, and no ssh master of an earlier login."""
     env = {k: None for k in os.environ if k == "LANG" or k.startswith("LC_")}
-    env["ANSIBLE_SSH_CONTROL_PATH_DIR"] = tempfile.mkdtemp(prefix="nscp")  # short: a socket path
+    env["ANSIBLE_SSH_CONTROL_PATH_DIR"] = control_dir
     env.update(extra)
     return env
 
@@ -185,11 +194,11 @@ ENGINE_BY_PATH = ENGINE
     pytest.param({"ANSIBLE_STRATEGY": "linear"}, True, id="stock"),
     pytest.param(ENGINE_BY_PATH, False, id="engine"),  # waits for an English prompt until the timeout
 ])
-def test_su_answers_a_localised_prompt(lab, inventory, tmp_path, german_target, strategy, answered):
+def test_su_answers_a_localised_prompt(lab, inventory, tmp_path, german_target, control_path_dir, strategy, answered):
     play = tmp_path / "su.yml"
     play.write_text(SU_PLAY)
     result = run_playbook(play, inventory, "-e", "su_password=%s" % lab["users"]["app"],
-                          env=no_locale_env(ANSIBLE_TIMEOUT="8", **strategy), timeout=120)
+                          env=no_locale_env(control_path_dir, ANSIBLE_TIMEOUT="8", **strategy), timeout=120)
     assert result.results("The login language")["target1"]["stdout"] == "de_DE.UTF-8"
     if answered:
         assert result.rc == 0, result.stdout[-2000:]
@@ -199,11 +208,13 @@ def test_su_answers_a_localised_prompt(lab, inventory, tmp_path, german_target, 
         assert "timed out" in result.results("Su to app")["target1"]["msg"].lower()
 
 
-def test_wrong_su_password_in_german_fails_fast_and_says_so(lab, inventory, tmp_path, german_target):
+def test_wrong_su_password_in_german_fails_fast_and_says_so(lab, inventory, tmp_path, german_target,
+                                                            control_path_dir):
     play = tmp_path / "su.yml"
     play.write_text(SU_PLAY)
     result = run_playbook(play, inventory, "-e", "su_password=wrong",
-                          env=no_locale_env(ANSIBLE_STRATEGY="ns.mitogen.linear", ANSIBLE_TIMEOUT="30"), timeout=120)
+                          env=no_locale_env(control_path_dir, ANSIBLE_STRATEGY="ns.mitogen.linear", ANSIBLE_TIMEOUT="30"),
+                          timeout=120)
     assert result.rc != 0
     assert "password is incorrect" in result.results("Su to app")["target1"]["msg"]
     assert result.seconds("Su to app") < 15  # su's own failure delay, not the 30 s timeout
