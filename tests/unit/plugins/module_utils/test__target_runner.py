@@ -83,8 +83,12 @@ def test_the_group_s_other_processes_are_killed(monkeypatch):
     kills = []
     monkeypatch.setattr(os, "getpid", lambda: 10)
     monkeypatch.setattr(os, "listdir", lambda path: ["10", "11", "12", "self", "13"])
-    monkeypatch.setattr(os, "getpgid", lambda pid: {10: 10, 11: 10, 12: 7}.get(pid, 10) if pid != 13 else
-                        (_ for _ in ()).throw(ProcessLookupError()))
+    def getpgid(pid):
+        if pid == 13:
+            raise ProcessLookupError(pid)  # ended meanwhile
+        return {10: 10, 11: 10, 12: 7}[pid]
+
+    monkeypatch.setattr(os, "getpgid", getpgid)
     monkeypatch.setattr(os, "kill", lambda pid, sig: kills.append((pid, sig)))
     _target_runner.kill_group_but_self(10)
     assert kills == [(11, signal.SIGKILL)]
