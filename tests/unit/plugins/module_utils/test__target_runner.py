@@ -83,6 +83,7 @@ def test_the_group_s_other_processes_are_killed(monkeypatch):
     kills = []
     monkeypatch.setattr(os, "getpid", lambda: 10)
     monkeypatch.setattr(os, "listdir", lambda path: ["10", "11", "12", "self", "13"])
+
     def getpgid(pid):
         if pid == 13:
             raise ProcessLookupError(pid)  # ended meanwhile
