@@ -100,7 +100,11 @@ def _fqcn_connections(original):  # pylint: disable=unused-argument  # replaces 
         if found.object is not None:
             # ansible-core reports the connection's name to callbacks (task.connection) from ansible_name:
             # the name the user's connection resolves to, as under stock Ansible, not the engine's plugin's.
-            found.object.ansible_name = resolve(_engine.loaders.connection_loader, name) or name
+            # The next loop item matches its connection by that name (matches_name): it is an alias too.
+            plugin = found.object
+            plugin.ansible_name = resolve(_engine.loaders.connection_loader, name) or name
+            plugin.ansible_aliases = [plugin.ansible_name] + [
+                a for a in (getattr(plugin, "ansible_aliases", None) or []) if a != plugin.ansible_name]
         return found
     return wrap_connection_loader__get_with_context
 

@@ -62,7 +62,7 @@ def test_fqcn_connection_names_patch_asks_the_engine_for_its_own_plugin(monkeypa
 
     def engine_get(name, *args, **kwargs):
         asked.append(name)
-        return types.SimpleNamespace(object=types.SimpleNamespace(ansible_name=name))
+        return types.SimpleNamespace(object=types.SimpleNamespace(ansible_name=name, ansible_aliases=[name]))
 
     monkeypatch.setattr(_names._engine.loaders, "connection_loader__get_with_context", engine_get)
     get = _names.FQCN_CONNECTIONS.make(None)
@@ -77,6 +77,8 @@ def test_fqcn_connection_names_patch_asks_the_engine_for_its_own_plugin(monkeypa
     assert asked == ["mitogen_ssh", "mitogen_ssh", "paramiko", "ssh", "mitogen_local"]
     # Callbacks see the name the user's connection resolves to (task.connection), not the engine's plugin's.
     assert local.object.ansible_name == "ansible.builtin.local"
+    # ansible-core keeps a loop's connection for its next item when the names match: the engine's plugin still does.
+    assert local.object.ansible_aliases == ["ansible.builtin.local", "mitogen_local"]
 
 
 class Templar:
