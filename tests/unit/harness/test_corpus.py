@@ -8,10 +8,10 @@ the list into the guide instead of failing when it differs.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from nsmtest import corpus
+from nsmtest.docs import check_generated
 
 REPO = Path(__file__).resolve().parents[3]
 GUIDE = REPO / "docs" / "docsite" / "rst" / "guide_differences.rst"
@@ -55,9 +55,4 @@ def generated() -> str:
 
 
 def test_the_differences_guide_lists_the_corpus():
-    text = GUIDE.read_text()
-    start, end = text.index(BEGIN), text.index(END) + len(END)
-    if os.environ.get("NS_MITOGEN_WRITE_DOCS"):
-        GUIDE.write_text(text[:start] + generated() + text[end:])
-        return
-    assert text[start:end] == generated(), "the corpus list differs: NS_MITOGEN_WRITE_DOCS=1 pytest %s" % __file__
+    check_generated(GUIDE, BEGIN, END, generated(), __file__)

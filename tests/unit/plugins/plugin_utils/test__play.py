@@ -9,12 +9,12 @@ list into the guide instead of failing when it differs.
 from __future__ import annotations
 
 import importlib
-import os
 import re
 from pathlib import Path
 
 import ansible_mitogen.planner
 import pytest
+from nsmtest.docs import check_generated
 
 from ansible_collections.ns.mitogen.plugins.plugin_utils import _engine, _play
 
@@ -106,8 +106,4 @@ def render() -> str:
 
 
 def test_the_usage_guide_lists_every_patch():
-    text = GUIDE.read_text()
-    start, end = text.index(BEGIN), text.index(END) + len(END)
-    if os.environ.get("NS_MITOGEN_WRITE_DOCS"):
-        GUIDE.write_text(text[:start] + render() + text[end:])
-    assert text[start:end] == render(), "the fix list differs: NS_MITOGEN_WRITE_DOCS=1 pytest %s" % __file__
+    check_generated(GUIDE, BEGIN, END, render(), __file__)
