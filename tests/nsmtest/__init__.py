@@ -10,7 +10,11 @@ Importable as ``nsmtest`` with ``tests/`` on the Python path: pytest puts it the
 * ``nsmtest.modes``: the ways a run switches the engine on (stock, the engine by path, ns.mitogen, callback);
 * ``nsmtest.ansible_run``: ansible-playbook runs with results parsed;
 * ``nsmtest.venv``: the one builder of cached virtualenvs;
-* ``nsmtest.gates``: what ``./run test`` computes (counts, collections from the ansible wheel, the lab's status).
+* ``nsmtest.gates``: what ``./run test`` computes (counts, collections from the ansible wheel, the lab's status);
+* ``nsmtest.fixtures``: the pytest fixture of the lab, shared by the integration and the parity tests;
+* ``nsmtest.parity``: the differential harness (a playbook under stock Ansible and under ns.mitogen, compared);
+* ``nsmtest.corpus``: ansible-core's own integration targets, run with ansible-test against the lab;
+* ``nsmtest.docs``: the guides' generated regions, checked or rewritten.
 """
 
 from __future__ import annotations
