@@ -38,6 +38,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import tempfile
 import time
 from pathlib import Path
 
@@ -197,9 +198,38 @@ def rename_builtin_strategies(targets: Path, prefix: str) -> list[Path]:
     return changed
 
 
-def mode_env(mode: str, env: dict[str, str], collections: str) -> dict[str, str]:
-    """ansible-test's environment for one target, with the mode's variables added."""
+# What targets of the selection leave on the controller, under stock Ansible as well: ansible-core's copy target
+# makes these with delegate_to: localhost and never removes them. The corpus test removes them after its runs.
+CONTROLLER_LEFTOVERS = ("/tmp/ansible-test-abs-link", "/tmp/ansible-test-abs-link-dir")
+
+
+TMPDIR_VAR = "NSM_CORPUS_TMPDIR"  # how a run hands its controller TMPDIR to the ansible-test it launches
+
+
+def sweep(existed: set[str]) -> list[str]:
+    """Remove the CONTROLLER_LEFTOVERS that did not exist before the runs (`existed`); the paths removed."""
+    removed = []
+    for name in CONTROLLER_LEFTOVERS:
+        path = Path(name)
+        if name in existed or not (path.exists() or path.is_symlink()):
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+        removed.append(name)
+    return removed
+
+
+def mode_env(mode: str, env: dict[str, str], collections: str, tmpdir: str | None = None) -> dict[str, str]:
+    """ansible-test's environment for one target, with the mode's variables added.
+
+    `tmpdir` becomes TMPDIR: temporary files the targets make on the controller (``mktemp`` in a lookup,
+    for one) land in the run's own directory instead of /tmp.
+    """
     env = dict(env)
+    if tmpdir:
+        env["TMPDIR"] = tmpdir
     paths = [p for p in env.get("ANSIBLE_COLLECTIONS_PATH", "").split(os.pathsep) if p]
     env["ANSIBLE_COLLECTIONS_PATH"] = os.pathsep.join(paths + [p for p in collections.split(os.pathsep) if p])
     if mode == "ns-linear":
@@ -224,8 +254,10 @@ def _launch(tree: Path, mode: str, collections: str, argv: list[str]) -> int:
 
     original = integration.integration_environment
 
+    tmpdir = os.environ.get(TMPDIR_VAR)
+
     def integration_environment(*args, **kwargs):
-        return mode_env(mode, original(*args, **kwargs), collections)
+        return mode_env(mode, original(*args, **kwargs), collections, tmpdir)
 
     integration.integration_environment = integration_environment
     sys.argv = [str(tree / "bin" / "ansible-test")] + argv
@@ -260,10 +292,16 @@ def run(mode: str, host: str, python: str, work: Path, key: Path, targets: list[
     argv = ["integration", "--color", "no", "--allow-destructive", "--continue-on-error",
             "--target", "ssh:root@%s,python=%s" % (host, python)] + targets
     t0 = time.monotonic()
-    with open(log_path, "wb") as log:
-        proc = subprocess.run([sys.executable, "-m", "nsmtest.corpus", "_launch", str(tree), mode, collections, "--"] + argv,
-                              stdout=log, stderr=subprocess.STDOUT, check=False, cwd=tree,
-                              env=dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1])))
+    # Short, in /tmp: the engine's socket goes there too, and a socket's path has a length limit.
+    tmpdir = tempfile.mkdtemp(prefix="nsm-corpus-")
+    try:
+        with open(log_path, "wb") as log:
+            proc = subprocess.run(
+                [sys.executable, "-m", "nsmtest.corpus", "_launch", str(tree), mode, collections, "--"] + argv,
+                stdout=log, stderr=subprocess.STDOUT, check=False, cwd=tree,
+                env=dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]), **{TMPDIR_VAR: tmpdir}))
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
     out = results(tree, log_path.read_text(errors="replace"))
     out.update(mode=mode, rc=proc.returncode, wall=round(time.monotonic() - t0, 1), log=str(log_path))
     missing = [t for t in targets if t not in out["ran"]]

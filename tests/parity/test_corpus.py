@@ -27,7 +27,7 @@ import pytest
 from ansible.release import __version__ as CORE_VERSION
 
 from nsmtest import python_env
-from nsmtest.corpus import REMAINING, TARGETS
+from nsmtest.corpus import CONTROLLER_LEFTOVERS, REMAINING, TARGETS, sweep
 
 MODES = ("ns-linear", "callback", "control")
 
@@ -50,6 +50,7 @@ def finish(proc: subprocess.Popen) -> dict:
 def corpus(lab, tmp_path_factory):
     """mode -> what ran, passed and failed; "stock": the targets that failed unexpectedly under ns.mitogen, under stock."""
     work = tmp_path_factory.mktemp("corpus")
+    existed = {name for name in CONTROLLER_LEFTOVERS if os.path.lexists(name)}
     procs = {mode: start(mode, host, lab, work) for mode, host in zip(MODES, lab["hosts"])}
     try:
         runs = {mode: finish(proc) for mode, proc in procs.items()}
@@ -62,6 +63,7 @@ def corpus(lab, tmp_path_factory):
             if proc is not None and proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
                 proc.wait(timeout=60)
+        sweep(existed)
     return runs
 
 

@@ -41,6 +41,18 @@ def test_the_mode_reaches_the_environment():
     assert corpus.mode_env("callback", env, "/ours")["ANSIBLE_CALLBACKS_ENABLED"] == "junit,ns.mitogen.accelerate"
     assert corpus.mode_env("stock", env, "/ours")["ANSIBLE_COLLECTIONS_PATH"] == "/support:/ours"
     assert corpus.mode_env("control", env, "/ours")["ANSIBLE_STRATEGY"] == corpus.NO_SUCH_STRATEGY
+    assert "TMPDIR" not in corpus.mode_env("stock", env, "/ours")
+    assert corpus.mode_env("stock", env, "/ours", "/run/tmp")["TMPDIR"] == "/run/tmp"
+
+
+def test_the_sweep_removes_only_what_the_runs_made(tmp_path, monkeypatch):
+    made, kept, link = tmp_path / "made", tmp_path / "kept", tmp_path / "link-dir"
+    (made / "sub").mkdir(parents=True)
+    kept.write_text("there before")
+    link.mkdir()
+    monkeypatch.setattr(corpus, "CONTROLLER_LEFTOVERS", (str(made), str(kept), str(link), str(tmp_path / "none")))
+    assert corpus.sweep({str(kept)}) == [str(made), str(link)]
+    assert not made.exists() and not link.exists() and kept.read_text() == "there before"
 
 
 def generated() -> str:
