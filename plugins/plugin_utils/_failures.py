@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from ansible.errors import AnsibleConnectionFailure, AnsibleError
+from ansible.errors import AnsibleConnectionFailure
 
 from ansible_collections.ns.mitogen.plugins.plugin_utils import _engine
 from ansible_collections.ns.mitogen.plugins.plugin_utils._connect import BECOME_METHODS, UnsupportedMethod
@@ -164,42 +164,6 @@ CONNECT_FAILURE = _engine.Patch(
         "engine alone passed on ssh's output over several lines or named no cause.",
     test="tests/integration/faults/test_faults.py::test_wrong_credentials_fail_fast_and_clearly",
     make=_connect_failure,
-    shape=("self", "stack"),
-)
-
-BECOME_TIMED_OUT = "Connection timed out."  # the engine's message when a connection step runs out of time
-
-
-def become_timeout_message(step: dict, host) -> str:
-    """ansible-core's words for a become that never answered, with what waited."""
-    kwargs = step.get("kwargs") or {}
-    return ("Timeout (%ss) waiting for privilege escalation (%s to %s) on host %s: check become_exe and the "
-            "password prompt on the target, or raise the timeout setting"
-            % (kwargs.get("connect_timeout"), step.get("method"), kwargs.get("username"), host))
-
-
-def _become_timeout(original):
-    def _connect_stack(self, stack):
-        try:
-            return original(self, stack)
-        except AnsibleConnectionFailure:
-            raise
-        except AnsibleError as exc:
-            if not str(exc.message).endswith(BECOME_TIMED_OUT) or not stack:
-                raise
-            # A become step that never answered: unreachable, as under stock Ansible, and saying what waited.
-            raise AnsibleConnectionFailure(become_timeout_message(stack[-1], self.get_task_var(
-                "inventory_hostname"))) from None
-    return _connect_stack
-
-
-BECOME_TIMEOUT = _engine.Patch(
-    name="become-timeout-as-stock",
-    target="ansible_mitogen.connection.Connection._connect_stack",
-    why="A become step that never answers makes the host unreachable with ansible-core's 'Timeout (N s) waiting "
-        "for privilege escalation' message, as under stock Ansible.",
-    test="tests/integration/plugins/become/test_become.py::test_a_hanging_become_ends_within_the_timeout",
-    make=_become_timeout,
     shape=("self", "stack"),
 )
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -170,12 +171,19 @@ SU_PLAY = """---
 """
 
 
+def stop_ssh_masters(path):
+    """Stop the ssh masters (ControlPersist) whose sockets are in `path`, and remove it."""
+    for socket in Path(path).iterdir():
+        subprocess.run(["ssh", "-o", "ControlPath=%s" % socket, "-O", "exit", "x"], capture_output=True, check=False)
+    shutil.rmtree(path, ignore_errors=True)
+
+
 @pytest.fixture
 def control_path_dir():
     """A directory of its own for ssh's master sockets (short: a socket path), removed afterwards."""
     path = tempfile.mkdtemp(prefix="nscp")
     yield path
-    shutil.rmtree(path, ignore_errors=True)
+    stop_ssh_masters(path)
 
 
 def no_locale_env(control_dir, **extra):
@@ -228,6 +236,7 @@ HANG_PLAY = """---
     - name: Log in first
       ansible.builtin.command: "true"
       changed_when: false
+      when: log_in_first | bool
     - name: Hanging become
       become: true
       become_exe: /usr/local/bin/ns-hang
@@ -235,24 +244,53 @@ HANG_PLAY = """---
       changed_when: false
 """
 
+STOCK_SENTENCE = re.compile(r"Timeout \((\d+)s\) waiting for privilege escalation prompt:")
 
-def test_a_hanging_become_ends_within_the_timeout(lab, inventory, tmp_path):
-    root = Path(lab["hosts"][0]["root"])
-    hang = root / "usr/local/bin/ns-hang"
+
+def hanging_sleeps(host) -> list[str]:
+    """Process IDs of the hanging become's stand-in on the target."""
+    return subprocess.run(["ip", "netns", "exec", host["netns"], "pgrep", "-f", "sleep 900"],
+                          capture_output=True, text=True, check=False).stdout.split()
+
+
+@pytest.mark.parametrize("timeout, ssh_delay, log_in_first", [
+    # stock's default (no pipelining): the become runs over a login made before it and has timeout + 2 s alone
+    pytest.param(5, 0, True, id="after-login"),
+    # pipelining: stock's escalating command logs in itself, and the login counts against the same timeout + 2 s
+    pytest.param(10, 8, False, id="slow-login-pipelined"),
+])
+def test_a_hanging_become_times_out_as_stock(lab, inventory, tmp_path, timeout, ssh_delay, log_in_first):
+    host = lab["hosts"][0]
+    hang = Path(host["root"], "usr/local/bin/ns-hang")
     hang.write_text("#!/bin/sh\nexec sleep 900\n")
     hang.chmod(0o755)
+    ssh = tmp_path / "ssh-after"  # a slow login: ssh starts after ssh_delay seconds
+    ssh.write_text('#!/bin/sh\nsleep %d\nexec ssh "$@"\n' % ssh_delay)
+    ssh.chmod(0o755)
     play = tmp_path / "hang.yml"
     play.write_text(HANG_PLAY)
+    runs, left = {}, {}
     try:
-        result = run_playbook(play, inventory, env={"ANSIBLE_STRATEGY": "ns.mitogen.linear", "ANSIBLE_TIMEOUT": "15"},
-                              timeout=120)
-        left = subprocess.run(["ip", "netns", "exec", lab["hosts"][0]["netns"], "pgrep", "-f", "sleep 900"],
-                              capture_output=True, text=True, check=False).stdout
+        for strategy in ("linear", "ns.mitogen.linear"):
+            control = tempfile.mkdtemp(prefix="nscp")  # no ssh master of an earlier run
+            try:
+                runs[strategy] = run_playbook(
+                    play, inventory, "-e", "log_in_first=%s ansible_ssh_executable=%s" % (log_in_first, ssh),
+                    env={"ANSIBLE_STRATEGY": strategy, "ANSIBLE_TIMEOUT": str(timeout),
+                         "ANSIBLE_PIPELINING": str(not log_in_first), "ANSIBLE_SSH_CONTROL_PATH_DIR": control},
+                    timeout=120)
+            finally:
+                stop_ssh_masters(control)
+            left[strategy] = hanging_sleeps(host)
+            subprocess.run(["ip", "netns", "exec", host["netns"], "kill", *left[strategy]], check=False)
     finally:
         hang.unlink()
-    assert result.rc != 0
-    outcome = result.results("Hanging become")["target1"]
-    assert outcome.get("unreachable") is True, outcome  # as stock Ansible reports a become prompt timeout
-    assert "Timeout (15s) waiting for privilege escalation (sudo to root)" in outcome["msg"], outcome
-    assert 15 <= result.seconds("Hanging become") <= 16.5
-    assert left.strip() == "", "the hanging become process was left running"
+    stock, ours = (runs[s].results("Hanging become")["target1"] for s in ("linear", "ns.mitogen.linear"))
+    for outcome in (stock, ours):
+        assert outcome.get("unreachable") is True, outcome
+        assert STOCK_SENTENCE.search(outcome["msg"]).group(1) == str(timeout + 2), outcome["msg"]
+    assert ours["msg"].index("Connection timed out.") < ours["msg"].index("Timeout ("), ours["msg"]  # engine's first
+    assert left["ns.mitogen.linear"] == [], "the hanging become process was left running"
+    stock_seconds, our_seconds = (runs[s].seconds("Hanging become") for s in ("linear", "ns.mitogen.linear"))
+    # ns.mitogen's shared window also covers starting Python (_timeouts.INTERPRETER_START): 2 s, and margin.
+    assert timeout + 2 - 0.5 <= our_seconds <= stock_seconds + 6, (stock_seconds, our_seconds)

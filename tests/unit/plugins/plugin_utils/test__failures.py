@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import ansible_mitogen.connection
 import pytest
-from ansible.errors import AnsibleConnectionFailure, AnsibleError
+from ansible.errors import AnsibleConnectionFailure
 
 from ansible_collections.ns.mitogen.plugins.plugin_utils import _failures
 from ansible_collections.ns.mitogen.plugins.plugin_utils._connect import UnsupportedMethod
@@ -67,18 +67,6 @@ def test_connect_failure_stays_unreachable_and_names_the_hops():
 def test_via_chain_stops_at_a_cycle():
     hostvars = {"a": {"mitogen_via": "b"}, "b": {"mitogen_via": "a"}}
     assert _failures.via_chain(Connection({"mitogen_via": "a", "hostvars": hostvars})) == ["a", "b"]
-
-
-def test_a_become_that_never_answers_is_unreachable_in_ansible_cores_words():
-    connect = _failures.BECOME_TIMEOUT.make(raising(AnsibleError("EOF on stream; Connection timed out.")))
-    step = {"method": "sudo", "kwargs": {"connect_timeout": 10, "username": "root"}}
-    with pytest.raises(AnsibleConnectionFailure) as info:
-        connect(Connection({"inventory_hostname": "web1"}), [{}, step])
-    assert str(info.value.message).startswith("Timeout (10s) waiting for privilege escalation (sudo to root) on "
-                                              "host web1")
-    other = _failures.BECOME_TIMEOUT.make(raising(AnsibleError("something else")))
-    with pytest.raises(AnsibleError, match="something else"):
-        other(Connection({}), [step])
 
 
 def test_lost_connection_keeps_the_engines_sentence_first():
