@@ -58,13 +58,100 @@ def _reporting(run_code):
     return run_code_reporting
 
 
+@contextlib.contextmanager
+def open_file_limit(rlimit_nofile):
+    """The open-file soft limit set as ansible-core's module wrapper sets it, then the interpreter's own again.
+
+    `rlimit_nofile` is the controller's ``PYTHON_MODULE_RLIMIT_NOFILE``; 0 leaves
+    the limit alone. As the wrapper does, the value is capped by the hard limit,
+    and a platform that refuses it keeps its limit.
+    """
+    if not rlimit_nofile:
+        yield
+        return
+    import resource  # pylint: disable=import-outside-toplevel  # as the wrapper: only when a limit is asked for
+
+    existing_soft, existing_hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    requested_soft = min(existing_hard, rlimit_nofile)  # the wrapper's words
+    changed = False
+    if requested_soft != existing_soft:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (requested_soft, existing_hard))
+            changed = True
+        except ValueError:  # some platforms (eg macOS) lie about their hard limit
+            pass
+    try:
+        yield
+    finally:
+        if changed:  # the interpreter runs the next module: it gets its own limit back
+            resource.setrlimit(resource.RLIMIT_NOFILE, (existing_soft, existing_hard))
+
+
+def _limited(run, rlimit_nofile):
+    """The runner's run of the module, under the open-file limit ansible-core's module wrapper sets."""
+    def run_limited():
+        with open_file_limit(rlimit_nofile):
+            return run()
+    return run_limited
+
+
+START_DIR = None  # the directory this interpreter started in: its login's (see init_child)
+
+
+def _current_dir():
+    try:
+        return os.getcwd()
+    except OSError:  # removed
+        return None
+
+
+def enter(directory):
+    """Make `directory` the working directory (unless it is already); whether it is now."""
+    if not directory:
+        return False
+    if _current_dir() == directory:
+        return True  # even when this user may not enter it again: a login's directory is inherited, not entered
+    try:
+        os.chdir(directory)
+    except OSError:
+        return False
+    return True
+
+
+def _working_dirs(impl):
+    """The runner's own setup and revert of the working directory, replaced.
+
+    A module runs where a login shell's command runs under ansible-core: in the
+    directory the controller names (the local connection's playbook directory),
+    else in this interpreter's starting directory. When that cannot be entered
+    again (a become user may not enter the login user's home, and a module left
+    it), it runs in the user's home; the engine's temporary directory comes last.
+    After the module the interpreter waits in its starting directory: the
+    interpreters it starts (become) start there, and its commands (raw, the
+    action's own) run there, as in a login shell.
+    """
+    def setup_cwd():
+        any(enter(d) for d in (impl.cwd, START_DIR, os.path.expanduser("~"), impl.good_temp_dir))
+
+    def revert_cwd():
+        any(enter(d) for d in (START_DIR, os.path.expanduser("~"), impl.good_temp_dir))
+    return setup_cwd, revert_cwd
+
+
 def _module_runner(kwargs, econtext):
-    """The engine's runner of one module, with failures reported as ansible-core reports them."""
+    """The engine's runner of one module, with failures reported as ansible-core reports them, in the working
+    directory and under the open-file limit ansible-core's modules have."""
     runner = sys.modules.get(ENGINE_RUNNER) or importlib.import_module(ENGINE_RUNNER)
     klass = getattr(runner, kwargs.pop("runner_name"))
+    rlimit_nofile = kwargs.pop("rlimit_nofile", 0)  # from the controller's patch module-rlimit-nofile
+    login_dir = kwargs.pop("login_dir", False)  # from the controller's patch module-working-directory
     impl = klass(econtext=econtext, **kwargs)
+    # pylint: disable=protected-access  # the engine's runner, changed for this run only
+    if login_dir:
+        impl._setup_cwd, impl._revert_cwd = _working_dirs(impl)
     if isinstance(impl, runner.NewStyleRunner):
-        impl._run_code = _reporting(impl._run_code)  # pylint: disable=protected-access
+        impl._run_code = _reporting(impl._run_code)
+        impl._run = _limited(impl._run, rlimit_nofile)
     return impl
 
 
@@ -78,6 +165,10 @@ def init_child(econtext, log_level, candidate_temp_dirs):
     forks the parent of the interpreters it forks later (async jobs, isolated and
     delegated tasks). Those inherit this module instead of each fetching it.
     """
+    global START_DIR  # pylint: disable=global-statement
+    # Before anything runs here: the directory a login shell's commands run in (the login user's home over ssh;
+    # under become, the directory the login's interpreter waits in, inherited as sudo and su inherit it).
+    START_DIR = _current_dir()
     target = sys.modules.get(ENGINE_TARGET) or importlib.import_module(ENGINE_TARGET)
     return target.init_child(econtext, log_level, candidate_temp_dirs)
 

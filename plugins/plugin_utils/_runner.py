@@ -42,6 +42,75 @@ MODULE_FAILURES = _engine.Patch(
 )
 
 
+def module_vars(invocation) -> dict:
+    """The variables ansible-core builds a module with: the delegated host's for a delegated task."""
+    task = getattr(invocation.action, "_task", None)
+    if task is not None and task.delegate_to:
+        return invocation.task_vars.get("ansible_delegated_vars")[task.delegate_to]
+    return invocation.task_vars
+
+
+def rlimit_nofile(task_vars, templar) -> int:
+    """PYTHON_MODULE_RLIMIT_NOFILE for one module, as ansible-core's modify_module computes it.
+
+    The setting (ansible_python_module_rlimit_nofile and the rest) is templated
+    with '{{ omit }}' meaning 0 (the default: leave the limit); an undefined
+    variable fails the task as under ansible-core.
+    """
+    # pylint: disable=import-outside-toplevel  # ansible-core's own templating, as modify_module uses it
+    from ansible import constants as C
+    from ansible._internal._templating._engine import TemplateOptions
+
+    value = C.config.get_config_value("PYTHON_MODULE_RLIMIT_NOFILE", variables=task_vars)
+    if not isinstance(value, int):
+        value = templar._engine.template(value, options=TemplateOptions(value_for_omit=0))  # pylint: disable=protected-access
+    return int(value)  # a plain int: a tagged one (from a variable) cannot travel to the target
+
+
+def _with_rlimit_nofile(original):
+    def get_kwargs(self):
+        invocation = self._inv  # pylint: disable=protected-access
+        limit = rlimit_nofile(module_vars(invocation), invocation.templar)
+        kwargs = original(self)
+        if limit:
+            kwargs["rlimit_nofile"] = limit  # taken by the target runner (_target_runner._module_runner)
+        return kwargs
+    return get_kwargs
+
+
+RLIMIT_NOFILE = _engine.Patch(
+    name="module-rlimit-nofile",
+    target="ansible_mitogen.planner.NewStylePlanner.get_kwargs",
+    why="A Python module runs with the open-file soft limit of PYTHON_MODULE_RLIMIT_NOFILE "
+        "(ansible_python_module_rlimit_nofile), as under ansible-core's module wrapper, and an undefined value "
+        "fails the task; the engine ran modules with its interpreter's limit. The interpreter's own limit is "
+        "restored after the module.",
+    test="tests/parity/cases/module_rlimit_nofile.yml",
+    make=_with_rlimit_nofile,
+    shape=("self",),
+)
+
+
+def _in_login_dir(original):
+    def get_kwargs(self, **kwargs):
+        # The target runner then runs the module in its interpreter's starting directory, the login's
+        # (_target_runner._working_dirs); the directory a connection names (the local one's) comes first.
+        return original(self, login_dir=True, **kwargs)
+    return get_kwargs
+
+
+WORKING_DIR = _engine.Patch(
+    name="module-working-directory",
+    target="ansible_mitogen.planner.Planner.get_kwargs",
+    why="Modules, and raw, run in the directory a login shell's command runs in under ansible-core (over ssh the "
+        "login user's home, inherited under become), so relative paths in their arguments resolve as under stock; "
+        "the engine ran every module after the first in its temporary directory (~/.ansible/tmp).",
+    test="tests/parity/cases/relative_paths.yml",
+    make=_in_login_dir,
+    shape=("self", "kwargs"),
+)
+
+
 def job_prefix() -> str:
     """The first part of a job id, made as ansible-core's _execute_module makes it (the target adds ".<pid>")."""
     return "j%d" % secrets.randbelow(999999999999)

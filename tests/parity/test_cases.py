@@ -14,7 +14,11 @@ import pytest
 from nsmtest import parity
 
 # case -> why it still differs (docs/docsite/rst/guide_differences.rst says the same)
-REMAINING: dict[str, str] = {}
+REMAINING: dict[str, str] = {
+    "unreadable_login_dir": "a become user who may not enter the login user's home starts there only in its first "
+                            "module; later modules and raw run in its own home (the interpreter cannot enter the "
+                            "directory again once a module left it)",
+}
 
 _STOCK: dict[str, parity.Observation] = {}
 

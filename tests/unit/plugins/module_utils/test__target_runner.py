@@ -185,3 +185,87 @@ def test_init_child_is_the_engine_s(monkeypatch):
     monkeypatch.setitem(sys.modules, _target_runner.ENGINE_TARGET, engine)
     assert _target_runner.init_child("econtext", 10, ["/tmp"]) == {"home": "/"}
     assert calls == [("econtext", 10, ["/tmp"])]
+
+
+def test_init_child_records_the_directory_the_interpreter_started_in(monkeypatch, tmp_path):
+    engine = type("EngineTarget", (), {"init_child": staticmethod(lambda *args: {})})
+    monkeypatch.setitem(sys.modules, _target_runner.ENGINE_TARGET, engine)
+    monkeypatch.setattr(_target_runner, "START_DIR", None)
+    monkeypatch.chdir(tmp_path)
+    _target_runner.init_child("econtext", 10, ["/tmp"])
+    assert _target_runner.START_DIR == os.getcwd()
+
+
+# ------------------------------------------------------------------ the module's open-file limit
+
+def test_the_open_file_limit_is_set_for_the_run_then_restored():
+    import resource  # pylint: disable=import-outside-toplevel
+
+    before = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = min(before[0], 1024) - 1  # below the soft limit: always allowed
+    with _target_runner.open_file_limit(wanted):
+        assert resource.getrlimit(resource.RLIMIT_NOFILE) == (wanted, before[1])
+    assert resource.getrlimit(resource.RLIMIT_NOFILE) == before
+
+
+def test_zero_leaves_the_open_file_limit_and_the_hard_limit_caps_it():
+    import resource  # pylint: disable=import-outside-toplevel
+
+    before = resource.getrlimit(resource.RLIMIT_NOFILE)
+    with _target_runner.open_file_limit(0):
+        assert resource.getrlimit(resource.RLIMIT_NOFILE) == before
+    if before[1] != resource.RLIM_INFINITY:
+        with _target_runner.open_file_limit(before[1] + 1):
+            assert resource.getrlimit(resource.RLIMIT_NOFILE) == (before[1], before[1])
+    assert resource.getrlimit(resource.RLIMIT_NOFILE) == before
+
+
+# ------------------------------------------------------------------ the module's working directory
+
+def test_a_directory_is_entered_unless_it_is_already_the_working_one(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    assert _target_runner.enter(str(tmp_path / "missing")) is False and os.getcwd() == str(tmp_path)
+    assert _target_runner.enter(None) is False
+    (tmp_path / "sub").mkdir()
+    assert _target_runner.enter(str(tmp_path / "sub")) is True and os.getcwd() == str(tmp_path / "sub")
+    chdirs = []
+    monkeypatch.setattr(os, "chdir", chdirs.append)
+    assert _target_runner.enter(str(tmp_path / "sub")) is True and chdirs == []  # an inherited one is kept
+
+
+def test_a_module_runs_in_the_connection_s_directory_else_the_start_one_and_waits_in_the_start_one(
+        monkeypatch, tmp_path):
+    start, named, temp = tmp_path / "start", tmp_path / "named", tmp_path / "temp"
+    for directory in (start, named, temp):
+        directory.mkdir()
+    monkeypatch.setattr(_target_runner, "START_DIR", str(start))
+    monkeypatch.chdir(temp)
+    setup_cwd, revert_cwd = _target_runner._working_dirs(  # pylint: disable=protected-access
+        SimpleNamespace(cwd=None, good_temp_dir=str(temp)))
+    setup_cwd()
+    assert os.getcwd() == str(start)
+    os.chdir(temp)  # the module moved
+    revert_cwd()
+    assert os.getcwd() == str(start)
+    setup_cwd, revert_cwd = _target_runner._working_dirs(  # pylint: disable=protected-access
+        SimpleNamespace(cwd=str(named), good_temp_dir=str(temp)))
+    setup_cwd()
+    assert os.getcwd() == str(named)
+    revert_cwd()
+    assert os.getcwd() == str(start)
+
+
+def test_a_start_directory_that_cannot_be_entered_again_gives_the_user_s_home(monkeypatch, tmp_path):
+    home, temp = tmp_path / "home", tmp_path / "temp"
+    home.mkdir()
+    temp.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setattr(_target_runner, "START_DIR", str(tmp_path / "gone"))
+    monkeypatch.chdir(temp)
+    setup_cwd, revert_cwd = _target_runner._working_dirs(  # pylint: disable=protected-access
+        SimpleNamespace(cwd=None, good_temp_dir=str(temp)))
+    setup_cwd()
+    assert os.getcwd() == str(home)
+    os.chdir(temp)
+    revert_cwd()
+    assert os.getcwd() == str(home)

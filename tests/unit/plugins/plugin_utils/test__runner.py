@@ -120,3 +120,60 @@ def test_an_async_job_that_ends_before_it_starts_fails_the_task(monkeypatch):
 def test_the_engine_starts_each_interpreter_with_our_code_loaded():
     replacement = _runner.PRELOADED.make(lambda econtext, log_level, candidate_temp_dirs: None)
     assert replacement is _target_runner.init_child and replacement.mitogen_takes_econtext is True
+
+
+# ------------------------------------------------------------------ the module's open-file limit and directory
+
+def templar(variables):
+    # pylint: disable=import-outside-toplevel
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.template import Templar
+
+    return Templar(loader=DataLoader(), variables=variables)
+
+
+def trusted(value):
+    """`value` as a playbook's variable is: a string is a template."""
+    from ansible.template import trust_as_template  # pylint: disable=import-outside-toplevel
+
+    return trust_as_template(value) if isinstance(value, str) else value
+
+
+@pytest.mark.parametrize("value, expected", [(None, 0), (123, 123), ("{{ 123 }}", 123), ("200", 200),
+                                             ("{{ omit }}", 0)])
+def test_the_open_file_limit_is_computed_as_ansible_core_computes_it(monkeypatch, value, expected):
+    monkeypatch.delenv("ANSIBLE_PYTHON_MODULE_RLIMIT_NOFILE", raising=False)
+    variables = {} if value is None else {"ansible_python_module_rlimit_nofile": trusted(value)}
+    limit = _runner.rlimit_nofile(variables, templar(variables))
+    assert limit == expected and type(limit) is int  # pylint: disable=unidiomatic-typecheck  # a plain int travels
+
+
+def test_an_undefined_open_file_limit_fails_the_task(monkeypatch):
+    from ansible.errors import AnsibleUndefinedVariable  # pylint: disable=import-outside-toplevel
+
+    monkeypatch.delenv("ANSIBLE_PYTHON_MODULE_RLIMIT_NOFILE", raising=False)
+    variables = {"ansible_python_module_rlimit_nofile": trusted("{{ undefined_variable }}")}
+    with pytest.raises(AnsibleUndefinedVariable, match="undefined"):
+        _runner.rlimit_nofile(variables, templar(variables))
+
+
+def planner(variables, delegate_to=None):
+    task = SimpleNamespace(delegate_to=delegate_to)
+    inv = SimpleNamespace(task_vars=variables, templar=templar(variables), action=SimpleNamespace(_task=task))
+    return SimpleNamespace(_inv=inv)
+
+
+def test_the_target_runner_gets_the_open_file_limit_when_one_is_set(monkeypatch):
+    monkeypatch.delenv("ANSIBLE_PYTHON_MODULE_RLIMIT_NOFILE", raising=False)
+    get_kwargs = _runner.RLIMIT_NOFILE.make(lambda self: {"runner_name": "NewStyleRunner"})
+    assert get_kwargs(planner({})) == {"runner_name": "NewStyleRunner"}
+    assert get_kwargs(planner({"ansible_python_module_rlimit_nofile": 123}))["rlimit_nofile"] == 123
+    # A delegated task's module is built with the delegated host's variables, as under ansible-core.
+    delegated = {"ansible_python_module_rlimit_nofile": 1,
+                 "ansible_delegated_vars": {"other": {"ansible_python_module_rlimit_nofile": 77}}}
+    assert get_kwargs(planner(delegated, delegate_to="other"))["rlimit_nofile"] == 77
+
+
+def test_the_target_runner_is_told_to_run_modules_in_the_login_s_directory():
+    get_kwargs = _runner.WORKING_DIR.make(lambda self, **kwargs: kwargs)
+    assert get_kwargs(None, cwd="/playbooks") == {"cwd": "/playbooks", "login_dir": True}
