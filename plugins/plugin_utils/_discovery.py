@@ -14,13 +14,21 @@ the candidate interpreters one by one as the connection's Python. ns.mitogen
 stops at the first that starts and, when none does, tries ansible-core's own
 last resort (``/usr/bin/python3``): discovery then finds what stock finds, and
 says "No python interpreters found" as stock does.
+
+An interpreter setting that renders to ``omit`` (``ansible_python_interpreter:
+"{{ omit }}"``) is the setting's default (``auto``: discovery), as ansible-core
+renders it; the engine rendered it itself and failed the task ("A template was
+resolved to an Omit scalar"). So is a script module's interpreter setting
+(``ansible_<name>_interpreter``) rendered to omit: unset, as in ansible-core.
 """
 
 from __future__ import annotations
 
+import os
 from collections import ChainMap
 
 from ansible import constants as C
+from ansible.errors import AnsibleValueOmittedError
 from ansible.executor.interpreter_discovery import _FALLBACK_INTERPRETER
 
 from ansible_collections.ns.mitogen.plugins.plugin_utils import _engine
@@ -123,4 +131,78 @@ DISCOVERY_INTERPRETERS = _engine.Patch(
     test="tests/parity/cases/interpreter_discovery.yml",
     make=_first_that_starts,
     shape=("self", "cmd", "sudoable", "in_data", "executable", "encoding_errors", "chdir"),
+)
+
+
+class _OmitAsDefault:
+    """A templar whose template() gives `default` where the template renders to omit (ansible-core's value_for_omit)."""
+
+    def __init__(self, templar, default):
+        self._templar = templar
+        self._default = default
+
+    def __getattr__(self, name):
+        return getattr(self._templar, name)
+
+    def template(self, variable, *args, **kwargs):
+        try:
+            return self._templar.template(variable, *args, **kwargs)
+        except AnsibleValueOmittedError:
+            return self._default
+
+
+def _omitted_interpreter(original):
+    def python_path(self, rediscover_python=False):
+        connection = self._connection  # pylint: disable=protected-access
+        templar = getattr(connection, "templar", None)
+        if templar is None:
+            return original(self, rediscover_python)
+        # The engine renders the interpreter setting with the connection's templar, as ansible-core
+        # renders it: an omitted setting is the setting's default.
+        connection.templar = _OmitAsDefault(templar, C.config.get_config_default("INTERPRETER_PYTHON"))
+        try:
+            return original(self, rediscover_python)
+        finally:
+            connection.templar = templar
+    return python_path
+
+
+OMITTED_INTERPRETER = _engine.Patch(
+    name="omitted-interpreter-is-discovered",
+    target="ansible_mitogen.transport_config.PlayContextSpec.python_path",
+    why="ansible_python_interpreter (or interpreter_python) rendered to omit is the setting's default, auto, and "
+        "the interpreter is discovered, as under stock Ansible; the engine alone failed the task with \"A template "
+        "was resolved to an Omit scalar\".",
+    test="tests/parity/cases/interpreter_discovery.yml",
+    make=_omitted_interpreter,
+    shape=("self", "rediscover_python"),
+)
+
+
+def _omitted_script_interpreter(original):
+    def _rewrite_interpreter(self, path):
+        try:
+            return original(self, path)
+        except AnsibleValueOmittedError:
+            # As ansible-core: an interpreter variable rendered to omit is as if it were not set.
+            invocation = self._inv  # pylint: disable=protected-access
+            key = "ansible_%s_interpreter" % os.path.basename(path).strip()
+            task_vars = invocation.task_vars
+            invocation.task_vars = {k: v for k, v in task_vars.items() if k != key}
+            try:
+                return original(self, path)
+            finally:
+                invocation.task_vars = task_vars
+    return _rewrite_interpreter
+
+
+OMITTED_SCRIPT_INTERPRETER = _engine.Patch(
+    name="omitted-script-interpreter-is-unset",
+    target="ansible_mitogen.planner.ScriptPlanner._rewrite_interpreter",
+    why="A script module's ansible_<name>_interpreter rendered to omit is unset: the module runs with the "
+        "interpreter of its #! line, as under stock Ansible; the engine alone failed the task with \"A template "
+        "was resolved to an Omit scalar\".",
+    test="tests/parity/cases/interpreter_discovery.yml",
+    make=_omitted_script_interpreter,
+    shape=("self", "path"),
 )

@@ -1,10 +1,18 @@
 # Copyright (c) ns.mitogen contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The discovered interpreter comes back with the task that discovered it, and not again."""
+"""The discovered interpreter comes back with the task that discovered it, and not again.
+
+An interpreter setting rendered to omit is its default (discovery), or unset for a script module.
+"""
 
 from __future__ import annotations
 
+import os
+
 import pytest
+from ansible.errors import AnsibleUndefinedVariable
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar, trust_as_template
 
 from ansible_collections.ns.mitogen.plugins.plugin_utils import _discovery
 from ansible_collections.ns.mitogen.plugins.plugin_utils._state import PlayState
@@ -107,3 +115,61 @@ def test_without_a_candidate_that_starts_discovery_runs_on_ansible_core_s_last_r
     with pytest.raises(OSError):
         execute(nothing, "echo FOUND")
     assert nothing.started == ["/usr/bin/python3"]
+
+
+class Connection:
+    """Stands for the engine's connection: the action's templar, set on it by the engine."""
+
+    def __init__(self):
+        self.templar = Templar(loader=DataLoader())
+
+
+class PlaySpec:
+    """Stands for the engine's PlayContextSpec: python_path renders the interpreter setting with that templar."""
+
+    def __init__(self, setting):
+        self._connection = Connection()
+        self.setting = trust_as_template(setting)
+
+    def python_path(self, rediscover_python=False):  # pylint: disable=unused-argument
+        return self._connection.templar.template(self.setting)
+
+
+def test_an_interpreter_setting_rendered_to_omit_is_its_default():
+    python_path = _discovery.OMITTED_INTERPRETER.make(PlaySpec.python_path)
+    omitted = PlaySpec("{{ omit }}")
+    assert python_path(omitted) == "auto"
+    assert isinstance(omitted._connection.templar, Templar)  # pylint: disable=protected-access  # its own again
+    assert python_path(PlaySpec("{{ '/usr/bin/python3' }}")) == "/usr/bin/python3"
+    with pytest.raises(AnsibleUndefinedVariable):  # as under ansible-core: the task fails
+        python_path(PlaySpec("{{ undefined_variable }}"))
+
+
+class Invocation:
+    """Stands for the engine's Invocation: the task's variables and templar."""
+
+    def __init__(self, task_vars):
+        self.task_vars = task_vars
+        self.templar = Templar(loader=DataLoader())
+
+
+class ScriptPlanner:
+    """Stands for the engine's ScriptPlanner: the interpreter variable of the module's #! line, else the line's."""
+
+    def __init__(self, task_vars):
+        self._inv = Invocation(task_vars)
+
+    def _rewrite_interpreter(self, path):
+        key = "ansible_%s_interpreter" % os.path.basename(path)
+        if key in self._inv.task_vars:
+            return self._inv.templar.template(self._inv.task_vars[key])
+        return path
+
+
+def test_a_script_interpreter_variable_rendered_to_omit_is_unset():
+    rewrite = _discovery.OMITTED_SCRIPT_INTERPRETER.make(ScriptPlanner._rewrite_interpreter)
+    task_vars = {"ansible_sh_interpreter": trust_as_template("{{ omit }}"), "other": 1}
+    omitted = ScriptPlanner(task_vars)
+    assert rewrite(omitted, "/bin/sh") == "/bin/sh"
+    assert omitted._inv.task_vars is task_vars  # pylint: disable=protected-access  # the task's own again
+    assert rewrite(ScriptPlanner({"ansible_sh_interpreter": "/bin/dash"}), "/bin/sh") == "/bin/dash"
