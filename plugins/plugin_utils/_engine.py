@@ -42,6 +42,7 @@ MODULES = {
     "ansible_mitogen.connection": connection,
     "ansible_mitogen.mixins": mixins,
     "ansible_mitogen.planner": planner,
+    "ansible_mitogen.process": process,
     "ansible_mitogen.services": services,
     "ansible_mitogen.strategy": strategy,
     "ansible_mitogen.target": target,

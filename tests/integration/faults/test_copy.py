@@ -91,10 +91,13 @@ def test_killed_run_leaves_no_partial_destination(lab, tmp_path):
         # The target's interpreters notice the lost connection and exit.
         wait_for(lambda: not any("mitogen:" in " ".join(a) for a in target_processes(lab, 2).values()), 60,
                  "target2's interpreters exiting")
-        assert not on_target.exists(), "the destination exists after the run was killed mid-transfer"
+        # No partial destination: none, or (a worker outlives its killed group and finishes, as under stock
+        # Ansible) the complete file.
+        assert not on_target.exists() or on_target.read_bytes() == big.read_bytes(), "a partial destination"
         # What was in flight went to the task's temporary directory, never beside the destination.
         assert in_flight.relative_to(upper).parts[:3] == ("home", "deploy", ".ansible"), in_flight
-        assert {p.name for p in on_target.parent.iterdir()} <= before  # nothing beside the destination either
+        # nothing beside the destination either
+        assert {p.name for p in on_target.parent.iterdir()} <= before | {on_target.name}
     finally:
         on_target.unlink(missing_ok=True)
         shutil.rmtree(on_target.parent / ".ansible" / "tmp", ignore_errors=True)

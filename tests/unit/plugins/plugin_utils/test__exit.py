@@ -43,3 +43,11 @@ def test_installed_once_in_front_of_each_handler(restore_handlers):
     handler = signal.getsignal(signal.SIGTERM)
     assert isinstance(handler, _exit.CleanupFirst) and handler.previous is previous
     assert isinstance(signal.getsignal(signal.SIGHUP), _exit.CleanupFirst)
+
+
+def test_multiplexers_start_in_sessions_of_their_own(monkeypatch):
+    calls = []
+    monkeypatch.setattr(_exit.os, "setsid", lambda: calls.append("setsid"))
+    worker_main = _exit.MUX_SESSION.make(lambda mux: calls.append(("worker_main", mux)))
+    worker_main("mux")
+    assert calls == ["setsid", ("worker_main", "mux")]
