@@ -74,26 +74,6 @@ FORK_MODULES = _engine.Patch(
 )
 
 
-def runs_side_by_side(invocation) -> bool:
-    """Whether the task is delegated (delegate_to, local_action) in a batch of several hosts: its workers then
-    share the delegated host's interpreter, whose calls run one at a time, where stock Ansible runs them at once."""
-    if getattr(invocation.connection, "delegate_to_hostname", None) is None:
-        return False
-    return len(invocation.task_vars.get("ansible_play_batch") or ()) > 1
-
-
-DELEGATED_SIDE_BY_SIDE = _engine.Patch(
-    name="delegated-tasks-side-by-side",
-    target="ansible_mitogen.planner.Planner.should_fork",
-    why="Delegated tasks (delegate_to, local_action) of several hosts run side by side, up to forks at once as "
-        "under stock Ansible, each in a process forked from the delegated host's interpreter; the engine alone ran "
-        "them one after another in that interpreter.",
-    test="extensions/molecule/local_actions/converge.yml",
-    make=lambda original: lambda self: original(self) or runs_side_by_side(self._inv),  # pylint: disable=protected-access
-    shape=("self",),
-)
-
-
 # ------------------------------------------------------------------ which module
 
 REPLACER = b"#<<INCLUDE_ANSIBLE_MODULE_COMMON>>"

@@ -66,21 +66,6 @@ def test_fork_modules_from_ansible_cfg(monkeypatch, tmp_path):
     assert _modules.configured_fork_modules() == ["a", "b"]
 
 
-# ------------------------------------------------------------------ delegated-tasks-side-by-side
-
-@pytest.mark.parametrize("delegated, batch, forks", [
-    ("localhost", ["web1", "web2"], True),
-    ("localhost", ["web1"], False),  # nothing runs beside it: the persistent interpreter, no fork
-    (None, ["web1", "web2"], False),
-])
-def test_delegated_tasks_of_several_hosts_fork(delegated, batch, forks):
-    inv = invocation("command", {"ansible_play_batch": batch})
-    inv.connection = types.SimpleNamespace(delegate_to_hostname=delegated)
-    should_fork = _modules.DELEGATED_SIDE_BY_SIDE.make(lambda planner: False)
-    assert should_fork(types.SimpleNamespace(_inv=inv)) is forks
-    assert _modules.DELEGATED_SIDE_BY_SIDE.make(lambda planner: True)(types.SimpleNamespace(_inv=inv))
-
-
 # ------------------------------------------------------------------ module-replacer-refused
 
 @pytest.mark.parametrize("source, replacer", [
