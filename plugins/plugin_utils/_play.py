@@ -18,7 +18,8 @@ from ansible.errors import AnsibleError
 from ansible.utils.display import Display
 
 from ansible_collections.ns.mitogen.plugins.plugin_utils import (
-    _batches, _connect, _discovery, _engine, _exit, _failures, _loop, _modules, _names, _reset, _runner)
+    _accounts, _batches, _concurrency, _connect, _discovery, _engine, _exit, _failures, _loop, _modules, _names,
+    _reset, _runner, _timeouts, _transfers)
 from ansible_collections.ns.mitogen.plugins.plugin_utils._state import PlayState
 
 # In the order they are installed: a later patch of the same engine symbol wraps the earlier one.
@@ -37,16 +38,21 @@ PATCHES: tuple[_engine.Patch, ...] = (
     _connect.SU_MARKED,
     _connect.SU_FLAGS,
     _connect.SU_PROMPTS,
+    # become windows: the multiplexer's after su-prompt-in-target-language, which copies the step it is given
+    _timeouts.REQUEST_WINDOWS,
+    _timeouts.STEP_WINDOW,
     # failures of connecting and of calls in flight
     _failures.UNSUPPORTED_METHOD,
     _failures.CONNECT_FAILURE,
-    _failures.BECOME_TIMEOUT,
+    _timeouts.BECOME_TIMEOUT,
     _failures.LOST_CONNECTION,
     _failures.INTERPRETER_NOT_FOUND,
     # interpreter discovery, and meta: reset_connection
     _discovery.DISCOVERED_ONCE,
     _discovery.VIA_CANDIDATES,
     _discovery.DISCOVERY_INTERPRETERS,
+    _discovery.OMITTED_INTERPRETER,
+    _discovery.OMITTED_SCRIPT_INTERPRETER,
     _reset.NO_DISCOVERY,
     _reset.RESET,
     # loop items keep their connection
@@ -54,18 +60,30 @@ PATCHES: tuple[_engine.Patch, ...] = (
     _loop.KEPT,
     _loop.MODULE_MAP,
     _loop.PUSHED_ONCE,
+    # tasks of several hosts that share an interpreter run side by side (wrapping the loop's patches)
+    _concurrency.SIDE_BY_SIDE,
+    _concurrency.MODULE_FILES,
+    _concurrency.ENDED,
+    _concurrency.FORKS,
     # modules: which one, how it runs, what it answers
     _modules.FORK_MODULES,
-    _modules.DELEGATED_SIDE_BY_SIDE,
     _modules.MODULE_REPLACER,
     _modules.COLLECTIONS_KEYWORD,
     _modules.ASYNC_MODULE_UTILS,
     _modules.ASYNC_FLAGS,
     _modules.COLLECTION_SCAN,
+    # removing an account a task became: its interpreters end first
+    _accounts.REMOVED_ACCOUNT,
     # the module's run on the target, and async jobs
     _runner.PRELOADED,
     _runner.MODULE_FAILURES,
+    _runner.WORKING_DIR,
+    _runner.RLIMIT_NOFILE,
     _runner.ASYNC_JOBS,
+    # file transfers, and the multiplexers' sessions
+    _transfers.WRITE_PATH,
+    _transfers.TRANSFER_FILE,
+    _exit.MUX_SESSION,
 )
 
 

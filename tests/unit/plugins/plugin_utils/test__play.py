@@ -22,7 +22,8 @@ REPO = Path(__file__).resolve().parents[4]
 GUIDE = REPO / "docs" / "docsite" / "rst" / "guide_usage.rst"
 BEGIN = ".. generated fix list: start"
 END = ".. generated fix list: end"
-CONCERNS = ("_names", "_connect", "_failures", "_discovery", "_reset", "_loop", "_modules", "_runner")
+CONCERNS = ("_names", "_connect", "_timeouts", "_failures", "_discovery", "_reset", "_loop", "_modules", "_runner",
+            "_transfers", "_exit", "_concurrency", "_accounts")
 
 
 def defined_patches() -> dict[str, tuple[str, _engine.Patch]]:
