@@ -75,7 +75,12 @@ def test_killed_run_leaves_no_partial_destination(lab, tmp_path):
     upper = Path(lab["hosts"][1]["upper"])
     on_target = Path(lab["hosts"][1]["root"], DEST.lstrip("/"))
     before = {p.name for p in on_target.parent.iterdir()} | {".ansible"}
-    proc = start_playbook(copy_play(tmp_path, "big", big, 1), inventory, env=NS)
+    # A killed ansible-playbook cannot remove its temporary files (multiprocessing's pymp-*, ansible-core's local
+    # temporary directory; under stock Ansible as well): they go to the test's own directory, not /tmp or ~.
+    run_tmp = tmp_path / "tmp"
+    run_tmp.mkdir()
+    proc = start_playbook(copy_play(tmp_path, "big", big, 1), inventory,
+                          env=dict(NS, TMPDIR=str(run_tmp), ANSIBLE_LOCAL_TEMP=str(run_tmp / "local")))
     try:
         def partial():
             # The transfer in progress: a growing file somewhere in the target's own layer.

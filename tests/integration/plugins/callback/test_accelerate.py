@@ -149,7 +149,10 @@ STOPS = [pytest.param(signal.SIGINT, True, id="ctrl-c"), pytest.param(signal.SIG
 @pytest.mark.parametrize("signum, group", STOPS)
 def test_a_run_stopped_in_the_middle_leaves_no_process_nor_socket(lab, inventory, tmp_path, signum, group):
     mark = uuid.uuid4().hex
-    env = ansible_env(ANSIBLE_STRATEGY="ns.mitogen.linear", PYTHONUNBUFFERED="1", TMPDIR=str(tmp_path), **{MARK: mark})
+    # ansible-core's local temporary directory: a run stopped by SIGTERM or SIGHUP leaves it, under stock Ansible
+    # as well; in the test's own directory, not ~/.ansible/tmp.
+    env = ansible_env(ANSIBLE_STRATEGY="ns.mitogen.linear", PYTHONUNBUFFERED="1", TMPDIR=str(tmp_path),
+                      ANSIBLE_LOCAL_TEMP=str(tmp_path / "local-tmp"), **{MARK: mark})
     proc = subprocess.Popen(["ansible-playbook", "-i", inventory, str(PLAYBOOKS / "interrupt.yml")], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     lines: list[str] = []
@@ -230,7 +233,9 @@ def killed_copy(lab, inventory, tmp_path: Path, strategy: str, kill: str) -> dic
     play = run_dir / "play.yml"
     play.write_text(COPY_PLAY % (big, BIG_DEST))
     mark = uuid.uuid4().hex
-    env = ansible_env(ANSIBLE_STRATEGY=strategy, TMPDIR=str(run_dir), **{MARK: mark})
+    # ansible-core's local temporary directory, which a killed run leaves (stock's too): not ~/.ansible/tmp.
+    env = ansible_env(ANSIBLE_STRATEGY=strategy, TMPDIR=str(run_dir),
+                      ANSIBLE_LOCAL_TEMP=str(run_dir.parent / ("local-" + run_dir.name)), **{MARK: mark})
     output = open(tmp_path / ("%s.out" % strategy), "wb")  # pylint: disable=consider-using-with
     proc = subprocess.Popen(["ansible-playbook", "-i", inventory, str(play)], env=env, stdout=output,
                             stderr=subprocess.STDOUT, start_new_session=True)
