@@ -138,6 +138,44 @@ def _working_dirs(impl):
     return setup_cwd, revert_cwd
 
 
+def _with_profile(setup, profile):
+    """The runner's setup, then the module's serialization profile in place of the engine's "legacy"."""
+    def setup_with_profile():
+        setup()
+        sys.modules["ansible.module_utils.basic"]._ANSIBLE_PROFILE = profile  # pylint: disable=protected-access
+    return setup_with_profile
+
+
+SHIPPED_MODULE_UTILS = "ansible.module_utils."  # what a module_utils directory can override
+
+
+def _own_module_utils(impl):
+    """The runner's setup and revert, with the module's own module_utils imported afresh.
+
+    A module_utils directory (ANSIBLE_MODULE_UTILS, a playbook's or a role's) may
+    override one that ansible-core ships, as in ansible-core's payload. This
+    interpreter may have imported ansible-core's already (json_utils, for one):
+    the module imports the override instead, and afterwards this interpreter has
+    ansible-core's back.
+    """
+    setup, revert = impl.setup, impl.revert
+    hidden = {}
+
+    def setup_own():
+        for fullname, _path, _is_pkg in impl.module_map.get("custom", ()):
+            if fullname.startswith(SHIPPED_MODULE_UTILS) and fullname in sys.modules:
+                hidden[fullname] = sys.modules.pop(fullname)
+        setup()
+
+    def revert_own():
+        try:
+            revert()
+        finally:
+            sys.modules.update(hidden)
+            hidden.clear()
+    return setup_own, revert_own
+
+
 def _module_runner(kwargs, econtext):
     """The engine's runner of one module, with failures reported as ansible-core reports them, in the working
     directory and under the open-file limit ansible-core's modules have."""
@@ -145,6 +183,7 @@ def _module_runner(kwargs, econtext):
     klass = getattr(runner, kwargs.pop("runner_name"))
     rlimit_nofile = kwargs.pop("rlimit_nofile", 0)  # from the controller's patch module-rlimit-nofile
     login_dir = kwargs.pop("login_dir", False)  # from the controller's patch module-working-directory
+    profile = kwargs.pop("profile", None)  # from the controller's patch module-arguments-as-stock
     impl = klass(econtext=econtext, **kwargs)
     # pylint: disable=protected-access  # the engine's runner, changed for this run only
     if login_dir:
@@ -152,6 +191,9 @@ def _module_runner(kwargs, econtext):
     if isinstance(impl, runner.NewStyleRunner):
         impl._run_code = _reporting(impl._run_code)
         impl._run = _limited(impl._run, rlimit_nofile)
+        impl.setup, impl.revert = _own_module_utils(impl)
+        if profile:
+            impl.setup = _with_profile(impl.setup, profile)
     return impl
 
 

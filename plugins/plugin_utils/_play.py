@@ -19,7 +19,7 @@ from ansible.utils.display import Display
 
 from ansible_collections.ns.mitogen.plugins.plugin_utils import (
     _accounts, _batches, _concurrency, _connect, _discovery, _engine, _exit, _failures, _loop, _modules, _names,
-    _reset, _runner, _timeouts, _transfers)
+    _payload, _reset, _runner, _timeouts, _transfers)
 from ansible_collections.ns.mitogen.plugins.plugin_utils._state import PlayState
 
 # In the order they are installed: a later patch of the same engine symbol wraps the earlier one.
@@ -65,6 +65,14 @@ PATCHES: tuple[_engine.Patch, ...] = (
     _concurrency.MODULE_FILES,
     _concurrency.ENDED,
     _concurrency.FORKS,
+    # the module's payload as ansible-core builds it: arguments, serialization profile, checks (the embed
+    # check first: it wraps none of the invoke patches below, so it sees the module name they resolved)
+    _payload.PAYLOAD_CHECKS,
+    _payload.ARGUMENTS,
+    _payload.RESULT,
+    _payload.IMPORT_CHECK,
+    _payload.NEW_STYLE,
+    _payload.RELATIVE_IMPORTS,
     # modules: which one, how it runs, what it answers
     _modules.FORK_MODULES,
     _modules.MODULE_REPLACER,

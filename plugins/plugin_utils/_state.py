@@ -30,6 +30,9 @@ class PlayState:
         self.preloaded: weakref.WeakSet = weakref.WeakSet()  # planners whose async module_utils are added
         self.resetting: weakref.WeakSet = weakref.WeakSet()  # connections inside meta: reset_connection
         self.discovered: weakref.WeakSet = weakref.WeakSet()  # actions whose task discovered the interpreter
+        self.profiles: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # action -> its module's profile
+        self.payloads: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # action -> (module name, path)
+        self.relative_done: weakref.WeakSet = weakref.WeakSet()  # planners given their relative imports
 
     @classmethod
     def begin(cls, fork_modules: list[str] | None = None) -> PlayState:

@@ -133,20 +133,6 @@ REMAINING = {
     "become_sudo": "its sudo stand-in (become_exe) takes an option of its own in become_flags "
                    "(--intermediate-user); the engine runs sudo itself and passes only the options it knows "
                    "(-H -E -i -u -r -t), so ns.mitogen refuses the flags in one line",
-    "ansiballz_python": "ansible-core checks a module's EmbedManager requests while it builds the module's "
-                        "payload; the engine sends no payload, so a malformed request fails when the module "
-                        "runs, with another message. A role's module that imports the role's module_utils "
-                        "relatively (from ..module_utils.basic import ...) fails under the engine with "
-                        "'attempted relative import with no known parent package'",
-    "module-serialization-profiles": "a module that declares ansible-core's modern serialization profile takes "
-                                     "and returns dates and times as such; the engine passes a module's arguments "
-                                     "and result as plain JSON (the legacy profile), so the task fails with "
-                                     "'Object of type date is not JSON serializable'",
-    "module_utils": "a module that imports a module_utils that does not exist fails with Python's 'No module "
-                    "named ...' where ansible-core, which looks for it while it builds the module's payload, says "
-                    "'Could not find imported module support code for ...'; and a directory in "
-                    "ANSIBLE_MODULE_UTILS that overrides a module_utils ansible-core ships (json_utils) is not "
-                    "used: the module gets ansible-core's own",
     "remote_tmp": "it asserts that find, run with remote_tmp set, sees its own AnsiballZ_find.py there while it "
                   "runs; under Mitogen modules run from the interpreter's memory and no module file is written to "
                   "the target (see Temporary files)",

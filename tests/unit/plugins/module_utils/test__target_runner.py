@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import sys
+import types
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -269,3 +270,28 @@ def test_a_start_directory_that_cannot_be_entered_again_gives_the_user_s_home(mo
     os.chdir(temp)
     revert_cwd()
     assert os.getcwd() == str(home)
+
+
+def test_a_module_imports_the_override_of_a_shipped_module_utils_and_the_interpreter_keeps_its_own(monkeypatch):
+    shipped = types.ModuleType("ansible.module_utils.parity_shipped")
+    monkeypatch.setitem(sys.modules, "ansible.module_utils.parity_shipped", shipped)
+    seen = []
+    impl = types.SimpleNamespace(
+        module_map={"custom": [("ansible.module_utils.parity_shipped", "/role/module_utils/parity_shipped.py", False),
+                               ("ansible_collections.ns.c.plugins.module_utils.x", "/c/x.py", False)]},
+        setup=lambda: seen.append(sys.modules.get("ansible.module_utils.parity_shipped")),
+        revert=lambda: seen.append("reverted"))
+    setup, revert = _target_runner._own_module_utils(impl)  # pylint: disable=protected-access
+    setup()
+    assert seen == [None]  # the module's import finds the override, not what this interpreter imported
+    revert()
+    assert seen[-1] == "reverted" and sys.modules["ansible.module_utils.parity_shipped"] is shipped
+
+
+def test_the_module_s_serialization_profile_replaces_the_engine_s_legacy(monkeypatch):
+    basic = types.SimpleNamespace(_ANSIBLE_PROFILE=None)
+    monkeypatch.setitem(sys.modules, "ansible.module_utils.basic", basic)
+    setup = _target_runner._with_profile(  # pylint: disable=protected-access
+        lambda: setattr(basic, "_ANSIBLE_PROFILE", "legacy"), "modern")
+    setup()
+    assert basic._ANSIBLE_PROFILE == "modern"  # pylint: disable=protected-access

@@ -1,0 +1,7 @@
+# Copyright (c) ns.mitogen contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A role's module_utils that overrides one ansible-core ships (a test)."""
+
+from __future__ import annotations
+
+PARITY_OVERRIDE = "the role's json_utils"
