@@ -31,6 +31,7 @@ import shutil
 import signal
 import sys
 import traceback
+import types
 
 ENGINE_RUNNER = "ansible_mitogen.runner"  # the engine's runner classes, loaded in every interpreter it starts
 NO_EXIT = "New-style module did not handle its own exit."  # ansible-core's words
@@ -199,6 +200,26 @@ def _module_runner(kwargs, econtext):
 
 ENGINE_TARGET = "ansible_mitogen.target"  # the engine's target-side entry points
 
+# The connection method that runs a become plugin's own command (_target_become): the engine finds a method by
+# the module name mitogen.<method>, and imports that module wherever a step is started from.
+BECOME_COMMAND_METHOD = "ns_mitogen_become_command"
+BECOME_COMMAND_CODE = "ansible_collections.ns.mitogen.plugins.module_utils._target_become"
+
+
+def _become_command_attribute(name):
+    if name != "Connection":
+        raise AttributeError(name)
+    return importlib.import_module(BECOME_COMMAND_CODE).connection_class()
+
+
+def register_become_command():
+    """Make the engine's name of the become-command method lead to _target_become (imported when first used)."""
+    name = "mitogen." + BECOME_COMMAND_METHOD
+    if name not in sys.modules:
+        module = types.ModuleType(name, "ns.mitogen: a become plugin's own command (see %s)" % BECOME_COMMAND_CODE)
+        module.__getattr__ = _become_command_attribute  # PEP 562: looked up when the engine asks for Connection
+        sys.modules[name] = module
+
 
 def init_child(econtext, log_level, candidate_temp_dirs):
     """The engine's ``init_child``, called from here: this module is then loaded before the engine forks.
@@ -211,6 +232,7 @@ def init_child(econtext, log_level, candidate_temp_dirs):
     # Before anything runs here: the directory a login shell's commands run in (the login user's home over ssh;
     # under become, the directory the login's interpreter waits in, inherited as sudo and su inherit it).
     START_DIR = _current_dir()
+    register_become_command()  # become steps started from this interpreter may use it
     target = sys.modules.get(ENGINE_TARGET) or importlib.import_module(ENGINE_TARGET)
     return target.init_child(econtext, log_level, candidate_temp_dirs)
 

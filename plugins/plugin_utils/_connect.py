@@ -12,12 +12,19 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleError
 
+from ansible_collections.ns.mitogen.plugins.module_utils._target_runner import BECOME_COMMAND_METHOD
 from ansible_collections.ns.mitogen.plugins.plugin_utils import _engine
 from ansible_collections.ns.mitogen.plugins.plugin_utils._names import canonical
 
 CONNECTION_METHOD = "ansible_mitogen.connection.CONNECTION_METHOD"
 METHOD_SHAPE = ("spec",)
 BECOME_METHODS = ("sudo", "su", "doas")
+
+
+def is_become_step(step: dict) -> bool:
+    """Whether a step of a connection stack becomes another user (the engine's methods, or a plugin's command)."""
+    return step.get("method") in BECOME_METHODS or \
+        (step.get("kwargs") or {}).get("method_name") == BECOME_COMMAND_METHOD
 
 
 class UnsupportedMethod(KeyError):
@@ -181,17 +188,6 @@ def check_sudo_flags(flags: list[str], become_user, host) -> None:
     if parsed.user and become_user and parsed.user != become_user:
         raise AnsibleError("ns.mitogen: become_flags of host %r say -u %s but become_user is %s: "
                            "set the user with become_user only" % (host, parsed.user, become_user))
-
-
-SUDO_FLAGS = _engine.Patch(
-    name="sudo-flags-checked",
-    target=CONNECTION_METHOD + "['sudo']",
-    why="sudo become_flags the engine cannot apply fail before connecting, in one line listing what it takes.",
-    test="tests/integration/plugins/become/test_become.py::test_bad_sudo_flags_fail_before_connecting",
-    make=lambda original: _method(
-        original, lambda spec, result: check_sudo_flags(spec.sudo_args(), spec.become_user(), spec.inventory_name())),
-    shape=METHOD_SHAPE,
-)
 
 
 def become_option(spec, option: str, var: str):

@@ -18,8 +18,8 @@ from ansible.errors import AnsibleError
 from ansible.utils.display import Display
 
 from ansible_collections.ns.mitogen.plugins.plugin_utils import (
-    _accounts, _batches, _concurrency, _connect, _discovery, _engine, _exit, _failures, _loop, _modules, _names,
-    _payload, _reset, _runner, _timeouts, _transfers)
+    _accounts, _batches, _become_command, _concurrency, _connect, _discovery, _engine, _exit, _failures, _loop,
+    _modules, _names, _payload, _reset, _runner, _timeouts, _transfers)
 from ansible_collections.ns.mitogen.plugins.plugin_utils._state import PlayState
 
 # In the order they are installed: a later patch of the same engine symbol wraps the earlier one.
@@ -33,7 +33,7 @@ PATCHES: tuple[_engine.Patch, ...] = (
     _connect.SSH_HOST_KEY_CHECKING,
     _connect.SSH_KEEPALIVE,
     _connect.DOCKER_PATH,
-    _connect.SUDO_FLAGS,
+    _become_command.SUDO_COMMAND,
     _connect.DOAS,
     _connect.SU_MARKED,
     _connect.SU_FLAGS,
@@ -92,6 +92,9 @@ PATCHES: tuple[_engine.Patch, ...] = (
     _transfers.WRITE_PATH,
     _transfers.TRANSFER_FILE,
     _exit.MUX_SESSION,
+    # become commands of the plugin's own: failures fail the task; the multiplexer knows the method
+    _become_command.BECOME_COMMAND_FAILS,
+    _become_command.MUX_METHOD,
 )
 
 

@@ -21,7 +21,7 @@ import time
 from ansible.errors import AnsibleConnectionFailure, AnsibleError
 
 from ansible_collections.ns.mitogen.plugins.plugin_utils import _engine
-from ansible_collections.ns.mitogen.plugins.plugin_utils._connect import BECOME_METHODS
+from ansible_collections.ns.mitogen.plugins.plugin_utils._connect import is_become_step
 
 WINDOW_KEY = "ns_mitogen_become_window"
 STOCK_GRACE = 2  # stock's select loop waits timeout + 2 seconds for the prompt
@@ -63,7 +63,7 @@ def marked_stack(stack, shared_last: bool) -> list:
     marked = list(stack)
     for index, step in enumerate(marked):
         timeout = (step.get("kwargs") or {}).get("connect_timeout")
-        if step.get("method") in BECOME_METHODS and timeout:
+        if is_become_step(step) and timeout:
             shared = shared_last and index == len(marked) - 1 and index > 0 and marked[index - 1].get("method") == "ssh"
             marked[index] = dict(step, **{WINDOW_KEY: become_window(timeout, shared)})
     return marked
@@ -74,8 +74,8 @@ def become_timeout_message(engine_text: str, step: dict, host) -> str:
     kwargs = step.get("kwargs") or {}
     return ("%s Timeout (%ds) waiting for privilege escalation prompt: ns.mitogen: %s to %s on host %s did not "
             "answer; check become_exe and the password prompt on the target, or raise the timeout setting"
-            % (engine_text.strip(), float(kwargs.get("connect_timeout") or 0) + STOCK_GRACE, step.get("method"),
-               kwargs.get("username"), host))
+            % (engine_text.strip(), float(kwargs.get("connect_timeout") or 0) + STOCK_GRACE,
+               kwargs.get("label") or step.get("method"), kwargs.get("username"), host))
 
 
 def _windows(original):

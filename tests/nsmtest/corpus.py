@@ -130,9 +130,6 @@ EXCLUDED = {
 
 # Targets of the selection that still fail under ns.mitogen, and why (the differences guide says the same).
 REMAINING = {
-    "become_sudo": "its sudo stand-in (become_exe) takes an option of its own in become_flags "
-                   "(--intermediate-user); the engine runs sudo itself and passes only the options it knows "
-                   "(-H -E -i -u -r -t), so ns.mitogen refuses the flags in one line",
     "remote_tmp": "it asserts that find, run with remote_tmp set, sees its own AnsiballZ_find.py there while it "
                   "runs; under Mitogen modules run from the interpreter's memory and no module file is written to "
                   "the target (see Temporary files)",

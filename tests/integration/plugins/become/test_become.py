@@ -58,17 +58,107 @@ def test_sudo_to_an_unprivileged_user_without_acl(lab, inventory, tmp_path):
     assert ours.results("The task")["target1"]["stdout"] == "guest"
 
 
-@pytest.mark.parametrize("flags, needle", [("-H -K", "no such option: -K"), ("-u app", "say -u app")])
-def test_bad_sudo_flags_fail_before_connecting(lab, inventory, tmp_path, flags, needle):
-    log = Path(lab["hosts"][0]["sshd_log"])
-    logins = log.read_text(errors="replace").count("Accepted publickey")
-    play = one_task(tmp_path, "become: true\nbecome_flags: '%s'\nansible.builtin.command: id -un\n"
-                              "changed_when: false" % flags)
-    result = run_playbook(play, inventory, env={"ANSIBLE_STRATEGY": "ns.mitogen.linear"})
-    assert result.rc != 0
-    msg = result.results("The task")["target1"]["msg"]
-    assert needle in msg and "\n" not in msg, msg
-    assert log.read_text(errors="replace").count("Accepted publickey") == logins  # no connection was made
+SUDO_BEYOND_PLAY = """---
+- name: Sudo beyond the engine's own options
+  hosts: target1
+  gather_facts: false
+  vars:
+    ansible_user: admin  # sudo asks admin for a password
+    ansible_become: true
+    ansible_become_password: "{{ admin_password }}"
+  tasks:
+    - name: A become_exe that takes an option of its own, then runs sudo (as ansible-core's become_sudo target)
+      become: false
+      ansible.builtin.copy:
+        dest: /tmp/nsm-sudo-wrapper.sh
+        mode: "0755"
+        content: |
+          #!/bin/bash
+          args=()
+          while [ $# -gt 0 ]; do
+            if [ "$1" = --nsm-label ]; then shift 2; continue; fi
+            args+=("$1"); shift
+          done
+          exec sudo -k "${args[@]}"
+    - name: A sudo option the engine does not know
+      ansible.builtin.command: id -un
+      changed_when: false
+      vars:
+        ansible_become_flags: -H -S -n --preserve-env=LANG
+    - name: The wrapper with its option
+      ansible.builtin.command: id -un
+      changed_when: false
+      vars:
+        ansible_become_exe: /tmp/nsm-sudo-wrapper.sh
+        ansible_become_flags: -H -S -n --nsm-label x
+    - name: The wrapper again, raw
+      ansible.builtin.raw: id -un
+      changed_when: false
+      vars:
+        ansible_become_exe: /tmp/nsm-sudo-wrapper.sh
+        ansible_become_flags: -H -S -n --nsm-label x
+    - name: Long options, no -S (the password goes to sudo's terminal)
+      ansible.builtin.command: id -un
+      changed_when: false
+      vars:
+        ansible_become_exe: /tmp/nsm-sudo-wrapper.sh
+        ansible_become_flags: --set-home --nsm-label x
+    - name: sudo_chdir
+      ansible.builtin.command: pwd
+      changed_when: false
+      vars:
+        ansible_sudo_chdir: /tmp
+    - name: sudo_chdir, raw
+      ansible.builtin.raw: pwd
+      changed_when: false
+      vars:
+        ansible_sudo_chdir: /tmp
+    - name: A sudo_chdir that cannot be entered
+      ansible.builtin.command: id -un
+      changed_when: false
+      ignore_errors: true
+      vars:
+        ansible_sudo_chdir: /nonexistent_dir
+    - name: A wrong password
+      ansible.builtin.command: id -un
+      changed_when: false
+      ignore_errors: true
+      vars:
+        ansible_become_exe: /tmp/nsm-sudo-wrapper.sh
+        ansible_become_flags: -H -S -n --nsm-label x
+        ansible_become_password: wrong
+    - name: Flags sudo itself refuses
+      ansible.builtin.command: id -un
+      changed_when: false
+      ignore_errors: true
+      vars:
+        ansible_become_flags: -H -K
+"""
+
+SUDO_BEYOND_OK = ("A sudo option the engine does not know", "The wrapper with its option", "The wrapper again, raw",
+                  "Long options, no -S (the password goes to sudo's terminal)", "sudo_chdir", "sudo_chdir, raw")
+
+
+def test_sudo_beyond_the_engine_s_options_runs_as_stock(lab, inventory, tmp_path):
+    """sudo configurations the engine's own command line cannot say run the sudo plugin's command, as stock."""
+    play = tmp_path / "sudo.yml"
+    play.write_text(SUDO_BEYOND_PLAY)
+    runs = {name: run_playbook(play, inventory, "-e", "admin_password=%s" % lab["users"]["admin"],
+                               env={"ANSIBLE_STRATEGY": strategy}, timeout=300)
+            for name, strategy in (("stock", "linear"), ("ns.mitogen", "ns.mitogen.linear"))}
+    for name, run in runs.items():
+        assert run.rc == 0, (name, run.stdout[-3000:])
+        for task in SUDO_BEYOND_OK:
+            result = run.results(task)["target1"]
+            assert not result.get("failed") and result["stdout"].strip().splitlines()[-1] in ("root", "/tmp"), \
+                (name, task, result)
+        assert run.results("A sudo_chdir that cannot be entered")["target1"]["failed"]
+        assert re.search("cd.*/nonexistent_dir", json.dumps(run.results("A sudo_chdir that cannot be entered")))
+        assert "Incorrect sudo password" in run.results("A wrong password")["target1"]["msg"], name
+        assert run.results("Flags sudo itself refuses")["target1"]["failed"], name
+    for task in SUDO_BEYOND_OK:  # raw's output carries the terminal's noise: its last line is the answer
+        answers = {name: run.results(task)["target1"]["stdout"].strip().splitlines()[-1] for name, run in runs.items()}
+        assert len(set(answers.values())) == 1, (task, answers)
 
 
 def test_other_become_plugins_fail_at_once_naming_the_plugin(lab, inventory, tmp_path):

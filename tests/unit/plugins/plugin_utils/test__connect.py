@@ -99,7 +99,7 @@ def test_docker_path_is_passed_only_when_set():
     assert connect(FakeSpec(mitogen_docker_path="/opt/docker"))["kwargs"]["docker_path"] == "/opt/docker"
 
 
-# ------------------------------------------------------------------ sudo-flags-checked
+# ------------------------------------------------------------------ sudo flags the engine applies itself
 
 @pytest.mark.parametrize("flags", [["-H", "-S", "-n"], ["-E"], ["-i"], ["-u", "root"], ["--set-home"], []])
 def test_sudo_flags_the_engine_applies_pass(flags):
@@ -121,13 +121,6 @@ def test_unsupported_sudo_flags_fail_with_one_line(flags, needle):
 def test_conflicting_sudo_user_fails():
     with pytest.raises(AnsibleError, match="say -u app but become_user is root"):
         _connect.check_sudo_flags(["-u", "app"], "root", "web1")
-
-
-def test_sudo_patch_checks_before_the_engine_connects():
-    connect = _connect.SUDO_FLAGS.make(engine_method())
-    assert connect(FakeSpec(sudo_args=["-H"], become_user="root", inventory_name="web1"))["kwargs"] == {}
-    with pytest.raises(AnsibleError, match="no such option: -K"):
-        connect(FakeSpec(sudo_args=["-K"], become_user="root", inventory_name="web1"))
 
 
 # ------------------------------------------------------------------ doas-flags-and-prompt

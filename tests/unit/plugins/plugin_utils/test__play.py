@@ -23,7 +23,7 @@ GUIDE = REPO / "docs" / "docsite" / "rst" / "guide_usage.rst"
 BEGIN = ".. generated fix list: start"
 END = ".. generated fix list: end"
 CONCERNS = ("_names", "_connect", "_timeouts", "_failures", "_discovery", "_reset", "_loop", "_modules", "_runner",
-            "_transfers", "_exit", "_concurrency", "_accounts", "_payload")
+            "_transfers", "_exit", "_concurrency", "_accounts", "_payload", "_become_command")
 
 
 def defined_patches() -> dict[str, tuple[str, _engine.Patch]]:
