@@ -18,8 +18,8 @@ from ansible.errors import AnsibleError
 from ansible.utils.display import Display
 
 from ansible_collections.ns.mitogen.plugins.plugin_utils import (
-    _accounts, _batches, _become_command, _concurrency, _connect, _discovery, _engine, _exit, _failures, _loop,
-    _modules, _names, _payload, _reset, _runner, _timeouts, _transfers)
+    _accounts, _batches, _become_command, _commands, _concurrency, _connect, _discovery, _engine, _exit, _failures,
+    _loop, _modules, _names, _payload, _reset, _runner, _timeouts, _transfers)
 from ansible_collections.ns.mitogen.plugins.plugin_utils._state import PlayState
 
 # In the order they are installed: a later patch of the same engine symbol wraps the earlier one.
@@ -88,6 +88,8 @@ PATCHES: tuple[_engine.Patch, ...] = (
     _runner.WORKING_DIR,
     _runner.RLIMIT_NOFILE,
     _runner.ASYNC_JOBS,
+    # commands over the local connection, as its stock plugin runs them
+    _commands.LOCAL_COMMANDS,
     # file transfers, and the multiplexers' sessions
     _transfers.WRITE_PATH,
     _transfers.TRANSFER_FILE,

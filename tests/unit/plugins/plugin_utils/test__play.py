@@ -23,7 +23,8 @@ GUIDE = REPO / "docs" / "docsite" / "rst" / "guide_usage.rst"
 BEGIN = ".. generated fix list: start"
 END = ".. generated fix list: end"
 CONCERNS = ("_names", "_connect", "_timeouts", "_failures", "_discovery", "_reset", "_loop", "_modules", "_runner",
-            "_transfers", "_exit", "_concurrency", "_accounts", "_payload", "_become_command")
+            "_transfers", "_exit", "_concurrency", "_accounts", "_payload", "_become_command",
+            "_commands")
 
 
 def defined_patches() -> dict[str, tuple[str, _engine.Patch]]:
